@@ -1,0 +1,248 @@
+"""One vosk recognizer per channel, in its own worker thread, turning blocks into utterances.
+
+Thread ``asr-<channel>`` reads its channel's queue (filled by a capture
+callback or a WAV feeder), meters the level, resamples to the model's rate
+with soxr's streaming resampler (it keeps filter state across blocks, so block
+edges do not click), and feeds vosk. It calls ``on_utterance`` with
+``assist.events.Utterance``:
+
+- partials (``final=False``) only when their text changes;
+- finals with word times (seconds from call start) and confidences, when
+  vosk's endpointer sees the speaker stop, or when the partial text has not
+  changed for ``silence_timeout`` seconds of audio (then ``FinalResult`` is
+  forced, so a final never waits for the next speech), or when a gap in the
+  audio or the end of the source closes the stretch.
+
+Partials and the final of one stretch of speech share a segment id such as
+``agent-7``. Vosk's word times count from the recognizer's first sample, so
+every contiguous run of audio gets a fresh recognizer whose base is the call
+time of that run's first block; short gaps (dropped blocks) are filled with
+silence instead, to keep the clock aligned.
+"""
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from assist.asr.models import ModelMissing, check_model, fix_command, model_sample_rate
+from assist.audio.block import END, AudioBlock
+from assist.audio.level import LevelMeter
+from assist.events import DeviceProblem, Utterance, Word
+
+# Gaps shorter than this are filled with silence; longer ones start a new run.
+MAX_PADDED_GAP = 1.0
+
+_cache: dict[Path, "LoadedModel"] = {}
+_cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    path: Path
+    rate: int
+    vosk_model: object
+    load_seconds: float
+
+
+def load_model(path: str | Path) -> LoadedModel:
+    """Load (once per process) the vosk model in ``path``; raises ``ModelMissing`` if it is unusable.
+
+    Runs in the caller's thread and takes seconds for a real model; the loaded
+    model is shared read-only by every channel's recognizer.
+    """
+    path = Path(path).resolve()
+    with _cache_lock:
+        if path in _cache:
+            return _cache[path]
+        missing = check_model(path)
+        if missing:
+            raise ModelMissing(f"model folder {path} is incomplete (missing {', '.join(missing)})",
+                               fix_command())
+        import vosk
+
+        vosk.SetLogLevel(-1)  # Kaldi's log lines would bury the transcript
+        began = time.perf_counter()
+        try:
+            model = vosk.Model(str(path))
+        except Exception as e:
+            raise ModelMissing(f"vosk cannot load the model in {path} ({e})", fix_command()) from None
+        loaded = LoadedModel(path, model_sample_rate(path), model, time.perf_counter() - began)
+        _cache[path] = loaded
+        return loaded
+
+
+@dataclass
+class RecognizerStats:
+    audio_seconds: float = 0.0
+    busy_seconds: float = 0.0  # wall time spent resampling + recognizing
+    partials: int = 0
+    finals: int = 0
+    runs: int = 0  # contiguous stretches of audio (1 + gaps)
+    errors: int = 0
+    final_lags: list[float] = field(default_factory=list)  # audio seconds from last word to final
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.busy_seconds / self.audio_seconds if self.audio_seconds else 0.0
+
+
+class ChannelRecognizer:
+    def __init__(self, model: LoadedModel, channel: str, source: queue.Queue, *,
+                 on_utterance: Callable[[Utterance], None], publish: Callable[[object], None],
+                 silence_timeout: float = 1.0):
+        self.model = model
+        self.channel = channel
+        self._source = source
+        self._on_utterance = on_utterance
+        self._publish = publish
+        self._silence_timeout = silence_timeout
+        self._meter = LevelMeter(channel, publish)
+        self.stats = RecognizerStats()
+        self._thread: threading.Thread | None = None
+        self._rec = None
+        self._resampler = None
+        self._in_rate = 0
+        self._base = 0.0  # call time of the current run's first sample
+        self._expected = None  # call time where the next block should start
+        self._pos = 0.0  # seconds fed into the current run
+        self._segment_no = 1
+        self._segment_start = 0.0  # run position where the current segment began
+        self._partial = ""
+        self._partial_changed_at = 0.0  # run position of the last partial change
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"asr-{self.channel}", daemon=True)
+        self._thread.start()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    # -- worker thread -----------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            item = self._source.get()
+            if item is END:
+                break
+            try:
+                self._feed(item)
+            except Exception as e:  # keep draining the queue so the source never blocks
+                self.stats.errors += 1
+                if self.stats.errors == 1:
+                    self._publish(DeviceProblem(self.channel, f"speech recognition failed on the {self.channel} "
+                                                f"channel: {type(e).__name__}: {e}"))
+        try:
+            self._finish_run()
+        except Exception:
+            self.stats.errors += 1
+
+    def _new_run(self, block: AudioBlock) -> None:
+        import soxr
+        import vosk
+
+        self._rec = vosk.KaldiRecognizer(self.model.vosk_model, self.model.rate)
+        self._rec.SetWords(True)
+        self._in_rate = block.rate
+        self._resampler = (soxr.ResampleStream(block.rate, self.model.rate, 1, dtype="int16")
+                           if block.rate != self.model.rate else None)
+        self._base = block.t
+        self._expected = block.t
+        self._pos = 0.0
+        self._segment_start = 0.0
+        self._partial = ""
+        self._partial_changed_at = 0.0
+        self.stats.runs += 1
+
+    def _finish_run(self) -> None:
+        """Flush the resampler and recognizer at a gap or at the end of the source."""
+        if self._rec is None:
+            return
+        began = time.perf_counter()
+        if self._resampler is not None:
+            tail = self._resampler.resample_chunk(np.zeros(0, dtype=np.int16), last=True)
+            if len(tail):
+                self._rec.AcceptWaveform(tail.tobytes())
+        result = self._rec.FinalResult()
+        self.stats.busy_seconds += time.perf_counter() - began
+        self._emit_final(result)
+        self._rec = None
+
+    def _feed(self, block: AudioBlock) -> None:
+        self._meter.feed(block.samples, block.rate)
+        samples = block.samples
+        if self._rec is not None:
+            gap = block.t - self._expected
+            if block.rate != self._in_rate or gap < -0.05 or gap > MAX_PADDED_GAP:
+                self._finish_run()
+            elif gap > 0.01:
+                samples = np.concatenate([np.zeros(int(gap * block.rate), dtype=np.int16), samples])
+        if self._rec is None:
+            self._new_run(block)
+        self._expected = block.end
+        began = time.perf_counter()
+        data = self._resampler.resample_chunk(samples) if self._resampler is not None else samples
+        self._pos += len(samples) / block.rate
+        self.stats.audio_seconds += block.duration
+        is_final = self._rec.AcceptWaveform(np.ascontiguousarray(data, dtype=np.int16).tobytes())
+        if is_final:
+            result = self._rec.Result()
+        else:
+            result = None
+            partial = json.loads(self._rec.PartialResult()).get("partial", "")
+        self.stats.busy_seconds += time.perf_counter() - began
+        if is_final:
+            self._emit_final(result)
+            return
+        if partial != self._partial:
+            self._partial = partial
+            self._partial_changed_at = self._pos
+            if partial:
+                self.stats.partials += 1
+                self._on_utterance(Utterance(
+                    speaker=self.channel, text=partial, start=round(self._base + self._segment_start, 3),
+                    end=round(self._base + self._pos, 3), final=False, segment=self._segment_id()))
+        elif partial and self._pos - self._partial_changed_at >= self._silence_timeout:
+            # vosk's endpointer did not fire (steady noise, a held vowel): close the segment anyway
+            began = time.perf_counter()
+            result = self._rec.FinalResult()
+            self.stats.busy_seconds += time.perf_counter() - began
+            self._emit_final(result)
+
+    def _segment_id(self) -> str:
+        return f"{self.channel}-{self._segment_no}"
+
+    def _emit_final(self, result_json: str) -> None:
+        result = json.loads(result_json)
+        text = result.get("text", "").strip()
+        had_partial = bool(self._partial)
+        self._partial = ""
+        self._partial_changed_at = self._pos
+        if not text and not had_partial:
+            self._segment_start = self._pos
+            return  # silence: nothing was shown, nothing to close
+        words = tuple(
+            Word(text=w["word"], start=round(self._base + w["start"], 3), end=round(self._base + w["end"], 3),
+                 confidence=round(float(w.get("conf", 1.0)), 3))
+            for w in result.get("result", ())
+        )
+        if words:
+            start, end = words[0].start, words[-1].end
+            confidence = round(sum(w.confidence for w in words) / len(words), 3)
+            self.stats.final_lags.append(round(self._base + self._pos - end, 3))
+        else:
+            start, end, confidence = self._base + self._segment_start, self._base + self._pos, None
+        utterance = Utterance(speaker=self.channel, text=text, start=round(start, 3), end=round(end, 3),
+                              final=True, segment=self._segment_id(), confidence=confidence, words=words)
+        self._segment_no += 1
+        self._segment_start = self._pos
+        self.stats.finals += 1
+        self._on_utterance(utterance)

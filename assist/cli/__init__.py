@@ -1,0 +1,50 @@
+"""The ``assist`` command line: one module per group of sub-commands.
+
+Each module has ``register(subparsers)`` and imports what it needs lazily inside
+its command functions, so ``assist analyze`` starts without loading Qt or vosk.
+Running ``assist`` with no sub-command opens the side panel.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from assist import __version__
+from assist.cli import analyze, app, audio, kb, sessions
+from assist.cli.common import UsageError
+
+GROUPS = (analyze, kb, sessions, audio, app)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assist",
+        description="Offline agent-assist for Mandarin consumer-finance calls. "
+        "With no command, opens the side panel.",
+    )
+    parser.add_argument("--version", action="version", version=f"assist {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        func = app.open_panel
+    try:
+        return int(func(args) or 0)
+    except UsageError as e:
+        print(f"assist: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

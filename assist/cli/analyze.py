@@ -1,0 +1,105 @@
+"""``assist analyze TRANSCRIPT``: run the engine over a JSON Lines transcript.
+
+The output format is a contract (QA teams script it; ../shared/eval scores
+it): one JSON record per input line, in order. The whole file is read and
+checked before anything is printed, so a malformed line gives an error naming
+it (exit 2) and no half output.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+
+from assist.cli.common import UsageError, add_kb_option, open_kb
+from assist.events import SPEAKERS, AssistResult, Utterance
+
+
+def register(sub) -> None:
+    p = sub.add_parser("analyze", help="run the engine over a JSON Lines transcript, print JSON Lines")
+    p.add_argument("transcript", help='JSON Lines: {"speaker": "agent|customer|unknown", "text": ..., "start": s, "end": s}; - for stdin')
+    p.add_argument("--playbook", help="playbook id (default: the one that fits the call)")
+    p.add_argument("--started-at", metavar="ISO", help="call start time, for the calling-hours rule (e.g. 2026-11-23T21:30)")
+    add_kb_option(p)
+    p.set_defaults(func=cmd_analyze)
+
+
+def read_transcript(path: str) -> list[Utterance]:
+    try:
+        if path == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise UsageError(f"{path}: {e.strerror}") from None
+    out = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise UsageError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
+        if not isinstance(rec, dict):
+            raise UsageError(f"{where}: each line must be a JSON object")
+        speaker = rec.get("speaker", "unknown")
+        if speaker not in SPEAKERS:
+            raise UsageError(f"{where}: speaker must be one of {', '.join(SPEAKERS)}, not {speaker!r}")
+        text = rec.get("text")
+        if not isinstance(text, str):
+            raise UsageError(f"{where}: missing \"text\" (a string)")
+        times = []
+        for key in ("start", "end"):
+            v = rec.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                raise UsageError(f"{where}: \"{key}\" must be a number of seconds, not {v!r}")
+            times.append(float(v) if v is not None else None)
+        final = rec.get("final", True)
+        out.append(Utterance(speaker=speaker, text=text, start=times[0], end=times[1],
+                             final=bool(final), segment=f"{speaker}-{n}"))
+    return out
+
+
+def result_record(index: int, r: AssistResult) -> dict:
+    u = r.utterance
+    return {
+        "index": index,
+        "speaker": u.speaker,
+        "text": u.text,
+        "faq": [{"id": h.faq_id, "question": h.question, "answer": h.answer, "score": h.score, "shown": h.shown}
+                for h in r.faq],
+        "stage": None if r.stage is None else {
+            "playbook": r.stage.playbook_id, "index": r.stage.index, "id": r.stage.stage_id, "title": r.stage.title},
+        "suggestions": [{"text": s.text, "stage_index": s.stage_index, "kind": s.kind} for s in r.suggestions],
+        "warnings": [{"rule": w.rule_id, "severity": w.severity, "message": w.message, "span": list(w.span),
+                      "source": w.source} for w in r.warnings],
+    }
+
+
+def cmd_analyze(args) -> int:
+    from assist.engine import AssistEngine, UnknownPlaybook
+
+    started = None
+    if args.started_at:
+        try:
+            started = datetime.fromisoformat(args.started_at)
+        except ValueError:
+            raise UsageError(f"--started-at: not an ISO date-time: {args.started_at!r}") from None
+    utterances = read_transcript(args.transcript)
+    kb = open_kb(args)
+    try:
+        engine = AssistEngine(kb, playbook_id=args.playbook, call_started_at=started)
+    except UnknownPlaybook as e:
+        raise UsageError(str(e)) from None
+    records = [result_record(i, engine.process(u)) for i, u in enumerate(utterances)]
+    out = sys.stdout
+    for rec in records:
+        out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    out.flush()
+    return 0

@@ -1,0 +1,20 @@
+"""Pieces every sub-command module shares: the usage error and KB opening."""
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for or gave; printed without a traceback (exit 2)."""
+
+
+def add_kb_option(parser) -> None:
+    parser.add_argument("--kb", metavar="DIR", help="knowledge-base folder (default: ASSIST_KB or the bundled kb/)")
+
+
+def open_kb(args):
+    """Load the KB named by ``--kb``; a broken KB becomes a UsageError listing every problem."""
+    from assist.knowledge import KBError, load_kb
+
+    try:
+        return load_kb(getattr(args, "kb", None))
+    except KBError as e:
+        raise UsageError(str(e)) from None

@@ -1,0 +1,4 @@
+"""The Qt-free assist engine: FAQ matching, script-stage tracking, compliance checks."""
+from assist.engine.assistant import AssistEngine, UnknownPlaybook
+
+__all__ = ["AssistEngine", "UnknownPlaybook"]

@@ -1,0 +1,90 @@
+"""The assist engine: one utterance in, FAQ hits, stage, suggestions and warnings out.
+
+Customer speech is matched against the FAQ; agent speech moves the script
+stage and is checked for compliance; ``unknown`` speech (one mixed channel)
+gets all of it. Partial results are answered too, but only final results
+change the call's state, so a half-heard line never marks a stage done.
+Without a fixed playbook the engine follows every playbook at once and
+reports the one whose stages explain the agent's lines best.
+Not thread-safe: one engine per call, driven from one thread (``assist.call``
+holds the lock).
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from assist.engine.compliance import ComplianceChecker
+from assist.engine.faq_matcher import FaqMatcher
+from assist.engine.index import phrase_keys
+from assist.engine.stage_tracker import StageTracker
+from assist.events import AssistResult, Utterance
+from assist.knowledge.model import KnowledgeBase
+
+FAQ_SPEAKERS = ("customer", "unknown")
+SCRIPT_SPEAKERS = ("agent", "unknown")
+
+
+class UnknownPlaybook(ValueError):
+    pass
+
+
+class AssistEngine:
+    def __init__(self, kb: KnowledgeBase, playbook_id: str | None = None,
+                 call_started_at: datetime | None = None):
+        self.kb = kb
+        if playbook_id is not None and playbook_id not in kb.playbooks:
+            raise UnknownPlaybook(
+                f"unknown playbook '{playbook_id}'; known: {', '.join(sorted(kb.playbooks))}")
+        self.fixed_playbook_id = playbook_id
+        self.faq = FaqMatcher(kb)
+        self.trackers = {pid: StageTracker(pb) for pid, pb in kb.playbooks.items()}
+        self.compliance = ComplianceChecker(kb)
+        self.reset(playbook_id, call_started_at)
+
+    def reset(self, playbook_id: str | None = None, call_started_at: datetime | None = None) -> None:
+        """Start a new call (optionally with another fixed playbook)."""
+        if playbook_id is not None:
+            if playbook_id not in self.kb.playbooks:
+                raise UnknownPlaybook(f"unknown playbook '{playbook_id}'")
+            self.fixed_playbook_id = playbook_id
+        for t in self.trackers.values():
+            t.reset()
+        self.compliance.reset(call_started_at)
+        self.stage_timeline: list[tuple[float | None, int]] = []
+
+    @property
+    def playbook_id(self) -> str | None:
+        """The fixed playbook, or the one that explains the call best so far (None before any evidence)."""
+        if self.fixed_playbook_id:
+            return self.fixed_playbook_id
+        best = max(self.trackers.values(), key=lambda t: t.evidence, default=None)
+        return best.playbook.id if best and best.evidence > 0 else None
+
+    def process(self, utt: Utterance) -> AssistResult:
+        t0 = time.perf_counter()
+        speaker = utt.speaker
+        keys = phrase_keys(utt.text)
+        faq = ()
+        if speaker in FAQ_SPEAKERS:
+            faq = self.faq.match(utt.text, self.playbook_id, final=utt.final)
+        if speaker in SCRIPT_SPEAKERS and utt.final and keys:
+            trackers = [self.trackers[self.fixed_playbook_id]] if self.fixed_playbook_id else self.trackers.values()
+            for tracker in trackers:
+                before = tracker.current
+                tracker.observe(keys)
+                if tracker.playbook.id == self.playbook_id and tracker.current != before:
+                    self.stage_timeline.append((utt.start, tracker.current))
+        warnings = self.compliance.check(utt)
+        pid = self.playbook_id
+        tracker = self.trackers.get(pid) if pid else None
+        return AssistResult(
+            utterance=utt,
+            faq=faq,
+            stage=tracker.state() if tracker else None,
+            suggestions=tracker.suggestions() if tracker else (),
+            warnings=warnings,
+            stages_done=tuple(sorted(tracker.visited)) if tracker else (),
+            playbook_id=pid,
+            elapsed_ms=(time.perf_counter() - t0) * 1000,
+        )

@@ -1,0 +1,109 @@
+"""Normalising what offline recognition outputs, and turning it into sound keys.
+
+vosk's Chinese models put spaces between words, drop punctuation, keep fillers
+(呃 啊 那个) and confuse homophones (征信 -> 争信) and near-homophones
+(展期 -> 张期). Matching therefore works on:
+
+* ``compact``: the text with spaces and punctuation removed, with a map back to
+  the original character offsets (compliance spans must point into what was said);
+* ``syllables``: one key per character, its toneless pinyin folded by the
+  "fuzzy pinyin" pairs that Chinese input methods offer for regional accents
+  (z/zh, c/ch, s/sh, l/n, an/ang, en/eng, in/ing), so homophones and
+  near-homophones share a key.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pypinyin import Style, pinyin
+
+# Hesitation sounds and discourse fillers that carry no meaning for matching.
+# "就是" is deliberately absent: "就是不还" is an objection.
+_FILLER_RE = re.compile(r"[呃嗯啊哦唉诶哎额噢呀嘛呢吧]|那个|这个|就是说|然后呢|怎么说呢|我想问一下|想问一下|我想问问|请问一下|请问|问一下|你好|您好|麻烦你|麻烦您")
+_KEEP = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
+_LATIN_RUN = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Compact:
+    """Text with only letters, digits and CJK kept; ``offsets[i]`` is the original index of ``text[i]``."""
+
+    text: str
+    offsets: tuple[int, ...]
+
+    def span_in_original(self, start: int, end: int) -> tuple[int, int]:
+        if not self.offsets or start >= end:
+            return (0, 0)
+        return (self.offsets[start], self.offsets[end - 1] + 1)
+
+
+def compact(text: str) -> Compact:
+    """Drop spaces and punctuation (full- and half-width), lower-case Latin letters."""
+    chars, offsets = [], []
+    for i, ch in enumerate(text):
+        ch = unicodedata.normalize("NFKC", ch).lower()
+        if len(ch) == 1 and _KEEP.match(ch):
+            chars.append(ch)
+            offsets.append(i)
+    return Compact("".join(chars), tuple(offsets))
+
+
+def strip_fillers(text: str) -> str:
+    """Compact text without fillers, for FAQ and stage matching (not for compliance)."""
+    return _FILLER_RE.sub("", text)
+
+
+_FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
+_FUZZY_FINALS = (("iang", "ian"), ("uang", "uan"), ("ang", "an"), ("eng", "en"), ("ing", "in"))
+
+
+@lru_cache(maxsize=65536)
+def fold_syllable(syllable: str) -> str:
+    """Fold a toneless pinyin syllable to its fuzzy-pinyin key (zhang -> zan, qing -> qin)."""
+    s = syllable
+    for a, b in _FUZZY_INITIALS:
+        if s.startswith(a):
+            s = b + s[len(a):]
+            break
+    for a, b in _FUZZY_FINALS:
+        if s.endswith(a):
+            s = s[: -len(a)] + b
+            break
+    return s
+
+
+@lru_cache(maxsize=65536)
+def char_pinyin(ch: str) -> str:
+    """The toneless pinyin of one character, its most common reading, without context.
+
+    Context-free on purpose: the same character always gets the same key in the
+    knowledge base and in what was heard, which is what matching needs.
+    """
+    return pinyin(ch, style=Style.NORMAL, heteronym=False, errors="default")[0][0]
+
+
+def syllables(text: str, fold: bool = True) -> list[str]:
+    """Pinyin of compact text: one syllable per CJK character, one token per Latin/digit run.
+
+    With ``fold`` (the default) syllables are fuzzy-pinyin keys, for matching;
+    without, plain toneless pinyin, for search and pinyin rule patterns.
+    """
+    keys: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if "\u3400" <= ch <= "\u9fff":
+            syl = char_pinyin(ch)
+            keys.append(fold_syllable(syl) if fold else syl)
+            i += 1
+        else:
+            m = _LATIN_RUN.match(text, i)
+            if m:
+                keys.append(m.group())
+                i = m.end()
+            else:
+                i += 1
+    return keys

@@ -1,0 +1,349 @@
+"""Load and check the knowledge base from its YAML files.
+
+Layout (see kb/README.md): ``playbooks/*.yaml`` one playbook per file,
+``faqs/*.yaml`` with a top-level ``faqs:`` list, ``rules/*.yaml`` with a
+top-level ``rules:`` list. Every problem is reported with its file and line;
+``load_kb`` raises one ``KBError`` listing all of them, so a team lead fixing
+the files sees everything at once, and a running app can keep its last good KB.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from assist.events import SEVERITIES, SPEAKERS
+from assist.knowledge.model import (
+    Faq,
+    KnowledgeBase,
+    Playbook,
+    Rule,
+    RuleMatch,
+    ScriptLine,
+    Stage,
+)
+
+RULE_KINDS = ("pattern", "call_hours", "self_identification", "identity_before_details")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class KBIssue:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class KBError(Exception):
+    """The knowledge base has problems; ``issues`` lists every one."""
+
+    def __init__(self, issues: list[KBIssue]):
+        self.issues = issues
+        head = f"knowledge base has {len(issues)} problem{'s' if len(issues) != 1 else ''}"
+        super().__init__(head + ":\n" + "\n".join(f"  {i}" for i in issues))
+
+
+def default_kb_dir() -> Path:
+    """``ASSIST_KB`` if set, else the ``kb/`` folder beside the package."""
+    env = os.environ.get("ASSIST_KB")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "kb"
+
+
+class _LineDict(dict):
+    line = 0
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader whose mappings remember the line they start on."""
+
+
+def _construct_line_mapping(loader: _LineLoader, node):
+    mapping = _LineDict()
+    mapping.line = node.start_mark.line + 1
+    yield mapping
+    mapping.update(loader.construct_mapping(node))
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_line_mapping)
+
+
+class _Reader:
+    """Reads one file's mappings, collecting issues instead of stopping at the first."""
+
+    def __init__(self, file: str, issues: list[KBIssue]):
+        self.file = file
+        self.issues = issues
+
+    def problem(self, node, message: str) -> None:
+        self.issues.append(KBIssue(self.file, getattr(node, "line", 0) or 1, message))
+
+    def text(self, node, key: str, required: bool = True, default: str = "") -> str:
+        value = node.get(key) if isinstance(node, dict) else None
+        if value is None:
+            if required:
+                self.problem(node, f"missing field '{key}'")
+            return default
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            self.problem(node, f"'{key}' must be text, not {type(value).__name__}")
+            return default
+        if required and not value.strip():
+            self.problem(node, f"'{key}' is empty")
+        return value.strip()
+
+    def texts(self, node, key: str) -> tuple[str, ...]:
+        value = node.get(key) if isinstance(node, dict) else None
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value.strip(),)
+        if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+            self.problem(node, f"'{key}' must be a list of text")
+            return ()
+        return tuple(str(v).strip() for v in value if str(v).strip())
+
+    def ident(self, node, key: str = "id") -> str:
+        value = self.text(node, key)
+        if value and not _ID.match(value):
+            self.problem(node, f"{key} '{value}' must be lower-case letters, digits, '_', '-' or '.'")
+        return value
+
+
+def _parse_file(path: Path, rel: str, issues: list[KBIssue]):
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except UnicodeDecodeError as e:
+        issues.append(KBIssue(rel, 1, f"not UTF-8 text ({e.reason})"))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else 1
+        issues.append(KBIssue(rel, line, f"YAML syntax error: {e.problem or e.context}"))
+    except yaml.YAMLError as e:
+        issues.append(KBIssue(rel, 1, f"YAML error: {e}"))
+    return None
+
+
+def _read_playbook(doc, rel: str, issues: list[KBIssue]) -> Playbook | None:
+    r = _Reader(rel, issues)
+    if not isinstance(doc, dict):
+        r.problem(doc, "a playbook file must be a mapping with id, title and stages")
+        return None
+    pid = r.ident(doc)
+    stages_node = doc.get("stages")
+    stages: list[Stage] = []
+    if not isinstance(stages_node, list) or not stages_node:
+        r.problem(doc, "missing field 'stages' (a list of stages with id, title and lines)")
+    else:
+        seen: set[str] = set()
+        for i, s in enumerate(stages_node, start=1):
+            if not isinstance(s, dict):
+                r.problem(doc, f"stage {i} must be a mapping with id, title and lines")
+                continue
+            sid = r.ident(s)
+            if sid in seen:
+                r.problem(s, f"duplicate stage id '{sid}' in playbook '{pid}'")
+            seen.add(sid)
+            lines = r.texts(s, "lines")
+            if not lines:
+                r.problem(s, f"stage '{sid}' has no 'lines'")
+            stages.append(
+                Stage(
+                    index=i,
+                    id=sid,
+                    title=r.text(s, "title"),
+                    lines=tuple(ScriptLine(f"{sid}.{n}", t) for n, t in enumerate(lines, start=1)),
+                    cues=r.texts(s, "cues"),
+                )
+            )
+    return Playbook(
+        id=pid,
+        title=r.text(doc, "title"),
+        source=r.text(doc, "source"),
+        stages=tuple(stages),
+        opening=r.text(doc, "opening", required=False),
+        closing=r.text(doc, "closing", required=False),
+        goal=r.text(doc, "goal", required=False),
+        role=r.text(doc, "role", required=False),
+        customer_profile=r.texts(doc, "customer_profile"),
+        end_conditions=r.texts(doc, "end_conditions"),
+        persona=r.text(doc, "persona", required=False),
+        notes=r.text(doc, "notes", required=False),
+        file=rel,
+    )
+
+
+def _read_faqs(doc, rel: str, issues: list[KBIssue]) -> list[Faq]:
+    r = _Reader(rel, issues)
+    items = doc.get("faqs") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        r.problem(doc, "an FAQ file must have a top-level 'faqs:' list")
+        return []
+    out = []
+    for node in items:
+        if not isinstance(node, dict):
+            r.problem(doc, "each FAQ must be a mapping with id, question and answer")
+            continue
+        out.append(
+            Faq(
+                id=r.ident(node),
+                question=r.text(node, "question"),
+                answer=r.text(node, "answer"),
+                paraphrases=r.texts(node, "paraphrases"),
+                tags=r.texts(node, "tags"),
+                playbooks=r.texts(node, "playbooks"),
+                source=r.text(node, "source", required=False),
+                note=r.text(node, "note", required=False),
+                file=rel,
+                line=node.line,
+            )
+        )
+    return out
+
+
+def _check_regexes(r: _Reader, node, key: str, patterns: tuple[str, ...]) -> None:
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as e:
+            r.problem(node, f"bad pattern in '{key}': {p!r}: {e}")
+
+
+def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:
+    r = _Reader(rel, issues)
+    items = doc.get("rules") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        r.problem(doc, "a rules file must have a top-level 'rules:' list")
+        return []
+    out = []
+    for node in items:
+        if not isinstance(node, dict):
+            r.problem(doc, "each rule must be a mapping with id, severity, message, source")
+            continue
+        rid = r.ident(node)
+        severity = r.text(node, "severity")
+        if severity and severity not in SEVERITIES:
+            r.problem(node, f"severity '{severity}' must be one of {', '.join(SEVERITIES)}")
+        kind = r.text(node, "kind", required=False) or "pattern"
+        if kind not in RULE_KINDS:
+            r.problem(node, f"kind '{kind}' must be one of {', '.join(RULE_KINDS)}")
+        speakers = r.texts(node, "speakers") or ("agent", "unknown")
+        for s in speakers:
+            if s not in SPEAKERS:
+                r.problem(node, f"speaker '{s}' must be one of {', '.join(SPEAKERS)}")
+        m = node.get("match") or {}
+        if not isinstance(m, dict):
+            r.problem(node, "'match' must be a mapping (any, all, unless, pinyin_any, negatable)")
+            m = {}
+        match = RuleMatch(
+            any=r.texts(m, "any"),
+            all=r.texts(m, "all"),
+            unless=r.texts(m, "unless"),
+            pinyin_any=r.texts(m, "pinyin_any"),
+            negatable=bool(m.get("negatable", True)),
+        )
+        for key in ("any", "all", "unless", "pinyin_any"):
+            _check_regexes(r, m if m else node, key, getattr(match, key))
+        if kind == "pattern" and not (match.any or match.pinyin_any):
+            r.problem(node, f"pattern rule '{rid}' needs 'match.any' or 'match.pinyin_any'")
+        examples = node.get("examples") or {}
+        if not isinstance(examples, dict):
+            r.problem(node, "'examples' must be a mapping with 'trigger' and 'pass' lists")
+            examples = {}
+        params = node.get("params") or {}
+        if not isinstance(params, dict):
+            r.problem(node, "'params' must be a mapping")
+            params = {}
+        out.append(
+            Rule(
+                id=rid,
+                severity=severity,
+                title=r.text(node, "title"),
+                message=r.text(node, "message"),
+                source=r.text(node, "source"),
+                kind=kind,
+                speakers=speakers,
+                match=match,
+                params=dict(params),
+                triggers=r.texts(examples, "trigger"),
+                passes=r.texts(examples, "pass"),
+                file=rel,
+                line=node.line,
+            )
+        )
+    return out
+
+
+def _yaml_files(root: Path, folder: str) -> list[Path]:
+    d = root / folder
+    if not d.is_dir():
+        return []
+    return sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def collect_issues(root: str | os.PathLike | None = None) -> tuple[KnowledgeBase | None, list[KBIssue]]:
+    """Read every KB file under ``root``; return the KB (None if unusable) and all issues."""
+    root = Path(root) if root else default_kb_dir()
+    issues: list[KBIssue] = []
+    if not root.is_dir():
+        return None, [KBIssue(str(root), 0, "knowledge-base folder not found")]
+    digest = hashlib.sha256()
+    playbooks: dict[str, Playbook] = {}
+    faqs: list[Faq] = []
+    rules: list[Rule] = []
+    for folder in ("playbooks", "faqs", "rules"):
+        for path in _yaml_files(root, folder):
+            rel = str(path.relative_to(root.parent)) if root.parent != path else str(path)
+            digest.update(path.name.encode() + path.read_bytes())
+            doc = _parse_file(path, rel, issues)
+            if doc is None:
+                continue
+            if folder == "playbooks":
+                pb = _read_playbook(doc, rel, issues)
+                if pb is None:
+                    continue
+                if pb.id in playbooks:
+                    issues.append(KBIssue(rel, getattr(doc, "line", 1), f"duplicate playbook id '{pb.id}' (also in {playbooks[pb.id].file})"))
+                playbooks[pb.id] = pb
+            elif folder == "faqs":
+                faqs.extend(_read_faqs(doc, rel, issues))
+            else:
+                rules.extend(_read_rules(doc, rel, issues))
+    if not playbooks:
+        issues.append(KBIssue(str(root / "playbooks"), 0, "no playbooks found"))
+    _check_ids(faqs, "FAQ", issues)
+    _check_ids(rules, "rule", issues)
+    for f in faqs:
+        for p in f.playbooks:
+            if p not in playbooks:
+                issues.append(KBIssue(f.file, f.line, f"FAQ '{f.id}' names unknown playbook '{p}'"))
+    kb = KnowledgeBase(playbooks=playbooks, faqs=tuple(faqs), rules=tuple(rules),
+                       version=digest.hexdigest()[:12], root=str(root))
+    return kb, issues
+
+
+def _check_ids(items, what: str, issues: list[KBIssue]) -> None:
+    first: dict[str, object] = {}
+    for item in items:
+        if item.id in first:
+            other = first[item.id]
+            issues.append(KBIssue(item.file, item.line, f"duplicate {what} id '{item.id}' (first at {other.file}:{other.line})"))
+        else:
+            first[item.id] = item
+
+
+def load_kb(root: str | os.PathLike | None = None) -> KnowledgeBase:
+    """Load the KB, raising ``KBError`` with every problem if there is any."""
+    kb, issues = collect_issues(root)
+    if issues:
+        raise KBError(issues)
+    return kb

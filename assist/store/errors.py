@@ -1,0 +1,6 @@
+"""The store's own error: something the user can act on (bad id, unusable file)."""
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """A session-store problem worth showing to the user as is (no traceback)."""

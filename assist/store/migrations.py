@@ -1,0 +1,116 @@
+"""The database schema, as numbered migrations applied in order.
+
+``PRAGMA user_version`` holds the version a file is at; ``migrate`` brings it
+up to ``SCHEMA_VERSION`` one step at a time, each step in one transaction
+(sqlite-utils' ``atomic``; SQLite DDL is transactional), so a crash during an
+upgrade leaves the file at the previous version, never half-migrated.
+Never edit a released step: add a new one. Runs on the thread opening the store.
+
+Version 1 (the first release): sessions, utterances, faq_hits, suggestions,
+warnings, stages (the stage timeline).
+Version 2: call_events (audio gaps, device problems), sessions.stages_done,
+warnings.acknowledged_at, an index to list sessions by start time.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlite_utils
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["sessions"].create(
+        {
+            "id": str, "playbook_id": str, "started_at": float, "ended_at": float,
+            "status": str,  # open | ended | interrupted
+            "devices": str,  # JSON
+            "model": str, "kb_version": str, "notes": str,
+            "masked": int,  # 1: transcripts were masked before storage
+            "owner_pid": int,  # the recording process, to tell live sessions from crashed ones
+        },
+        pk="id", not_null={"status"}, defaults={"status": "open", "notes": "", "masked": 1},
+    )
+    child = [("session_id", "sessions", "id")]
+    db["utterances"].create(
+        {
+            "id": int, "session_id": str, "speaker": str, "text": str,
+            "start_s": float, "end_s": float, "confidence": float, "segment": str,
+            "recorded_at": float,
+        },
+        pk="id", foreign_keys=child,
+    )
+    db["faq_hits"].create(
+        {
+            "id": int, "session_id": str, "utterance_id": int, "faq_id": str,
+            "question": str, "answer": str, "score": float, "shown": int, "matched": str,
+            "used": int,
+        },
+        pk="id", foreign_keys=child, defaults={"used": 0},
+    )
+    db["suggestions"].create(
+        {
+            "id": int, "session_id": str, "utterance_id": int, "text": str,
+            "stage_index": int, "kind": str, "line_id": str, "used": int,
+        },
+        pk="id", foreign_keys=child, defaults={"used": 0},
+    )
+    db["warnings"].create(
+        {
+            "id": int, "session_id": str, "utterance_id": int, "rule_id": str,
+            "severity": str, "title": str, "message": str, "source": str,
+            "span_start": int, "span_end": int, "said": str, "acknowledged": int,
+        },
+        pk="id", foreign_keys=child, defaults={"acknowledged": 0},
+    )
+    db["stages"].create(
+        {
+            "id": int, "session_id": str, "utterance_id": int, "playbook_id": str,
+            "stage_index": int, "stage_id": str, "title": str, "at_s": float,
+        },
+        pk="id", foreign_keys=child,
+    )
+    for table in ("utterances", "faq_hits", "suggestions", "warnings", "stages"):
+        db[table].create_index(["session_id"])
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    db["call_events"].create(
+        {
+            "id": int, "session_id": str, "kind": str,  # audio_gap | device_problem
+            "channel": str, "start_s": float, "end_s": float, "message": str, "fix": str,
+            "recovered": int, "recorded_at": float,
+        },
+        pk="id", foreign_keys=[("session_id", "sessions", "id")],
+    )
+    db["call_events"].create_index(["session_id"])
+    db["sessions"].add_column("stages_done", str)  # JSON list of 1-based stage indexes
+    db["warnings"].add_column("acknowledged_at", float)
+    db["sessions"].create_index(["started_at"])
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
+    """Apply the missing steps up to ``target``; return the version the file started at.
+
+    A file newer than this code is refused rather than guessed at.
+    """
+    from assist.store.errors import StoreError
+
+    start = schema_version(db)
+    if start > SCHEMA_VERSION:
+        raise StoreError(
+            f"the session database is at schema version {start}, newer than this assist "
+            f"(knows up to {SCHEMA_VERSION}); upgrade assist or use another --db"
+        )
+    for version in range(start + 1, target + 1):
+        with db.atomic():
+            MIGRATIONS[version - 1](db)
+            db.execute(f"PRAGMA user_version = {version}")
+    return start

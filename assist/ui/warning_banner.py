@@ -1,0 +1,160 @@
+"""Banners: the red compliance warning, and the yellow notice for setup problems.
+
+``WarningBanner`` shows the rule, what was said and what to say instead, and
+stays until the agent acknowledges it; warnings that arrive meanwhile queue
+behind it (a partial and its final reporting the same rule count once).
+``NoticeBanner`` explains a problem outside the call (model missing, device
+missing, KB error, store problem) with its fix and an optional action button.
+GUI thread only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+
+from assist.events import ComplianceWarning
+
+SEVERITY_NAMES = {"critical": "严重违规", "warning": "合规提醒", "info": "提示"}
+
+
+@dataclass(frozen=True)
+class PendingWarning:
+    """A warning waiting for acknowledgement, with where it came from."""
+
+    warning: ComplianceWarning
+    segment: str
+    text: str  # the whole utterance, for context
+    at: float | None = None  # call time of the utterance
+
+
+class WarningBanner(QFrame):
+    acknowledged = Signal(object)  # PendingWarning
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("warningBanner")
+        self._queue: list[PendingWarning] = []
+        self._seen: set[tuple[str, str]] = set()
+        self.title = QLabel(objectName="warningTitle")
+        self.title.setWordWrap(True)
+        self.said = QLabel()
+        self.said.setWordWrap(True)
+        self.instead = QLabel()
+        self.instead.setWordWrap(True)
+        self.source = QLabel(objectName="muted")
+        self.source.setWordWrap(True)
+        self.more = QLabel(objectName="muted")
+        self.ack_button = QPushButton("知道了")
+        self.ack_button.setToolTip("确认已看到这条合规提醒（记录到本次通话）")
+        self.ack_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.ack_button.clicked.connect(self.acknowledge)
+        foot = QHBoxLayout()
+        foot.addWidget(self.more, 1)
+        foot.addWidget(self.ack_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 8, 10, 8)
+        lay.setSpacing(3)
+        for w in (self.title, self.said, self.instead, self.source):
+            lay.addWidget(w)
+        lay.addLayout(foot)
+        self.hide()
+
+    @property
+    def pending(self) -> list[PendingWarning]:
+        return list(self._queue)
+
+    @property
+    def current(self) -> PendingWarning | None:
+        return self._queue[0] if self._queue else None
+
+    def clear_call(self) -> None:
+        self._queue.clear()
+        self._seen.clear()
+        self.hide()
+
+    def add(self, item: PendingWarning) -> bool:
+        """Queue a warning unless this utterance already raised this rule; True if new."""
+        key = (item.segment, item.warning.rule_id)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        self._queue.append(item)
+        self._refresh()
+        return True
+
+    def acknowledge(self) -> None:
+        if not self._queue:
+            return
+        item = self._queue.pop(0)
+        self._refresh()
+        self.acknowledged.emit(item)
+
+    def _refresh(self) -> None:
+        if not self._queue:
+            self.hide()
+            return
+        w = self._queue[0].warning
+        self.title.setText(f"⚠ {SEVERITY_NAMES.get(w.severity, w.severity)}：{w.title}")
+        self.said.setText(f"你说了：“{w.said or self._queue[0].text}”")
+        self.instead.setText(f"应改为：{w.message}")
+        self.source.setText(f"依据：{w.source}" if w.source else "")
+        self.source.setVisible(bool(w.source))
+        rest = len(self._queue) - 1
+        self.more.setText(f"还有 {rest} 条待确认" if rest else "")
+        self.show()
+
+
+class NoticeBanner(QFrame):
+    """A yellow banner: what is wrong, how to fix it, and maybe a button that does something."""
+
+    action = Signal(str)  # the action key passed to show()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("noticeBanner")
+        self.kind = ""
+        self._action_key = ""
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.fix = QLabel()
+        self.fix.setWordWrap(True)
+        self.fix.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action_button = QPushButton()
+        self.action_button.clicked.connect(lambda: self.action.emit(self._action_key))
+        self.close_button = QPushButton("关闭")
+        self.close_button.clicked.connect(self.dismiss)
+        foot = QHBoxLayout()
+        foot.addStretch(1)
+        foot.addWidget(self.action_button)
+        foot.addWidget(self.close_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 8, 10, 8)
+        lay.setSpacing(3)
+        lay.addWidget(self.message)
+        lay.addWidget(self.fix)
+        lay.addLayout(foot)
+        self.hide()
+
+    def show_problem(self, kind: str, message: str, fix: str = "", action: tuple[str, str] | None = None) -> None:
+        """Show a problem of ``kind`` (model, device, kb, store, demo); ``action`` is (key, button text)."""
+        self.kind = kind
+        self.message.setText(f"<b>{_escape(message)}</b>")
+        self.fix.setText(f"怎么办：{fix}" if fix else "")
+        self.fix.setVisible(bool(fix))
+        self._action_key = action[0] if action else ""
+        self.action_button.setText(action[1] if action else "")
+        self.action_button.setVisible(action is not None)
+        self.show()
+
+    def dismiss(self, kind: str | None = None) -> None:
+        """Hide the banner (only if it shows ``kind``, when given)."""
+        if kind is None or kind == self.kind:
+            self.kind = ""
+            self.hide()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")
