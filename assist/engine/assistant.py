@@ -16,7 +16,7 @@ from datetime import datetime
 
 from assist.engine.compliance import ComplianceChecker
 from assist.engine.faq_matcher import FaqMatcher
-from assist.engine.index import phrase_keys
+from assist.engine.lexicon import Lexicon
 from assist.engine.stage_tracker import StageTracker
 from assist.events import AssistResult, Utterance
 from assist.knowledge.model import KnowledgeBase
@@ -37,8 +37,9 @@ class AssistEngine:
             raise UnknownPlaybook(
                 f"unknown playbook '{playbook_id}'; known: {', '.join(sorted(kb.playbooks))}")
         self.fixed_playbook_id = playbook_id
-        self.faq = FaqMatcher(kb)
-        self.trackers = {pid: StageTracker(pb) for pid, pb in kb.playbooks.items()}
+        self.lexicon = Lexicon(kb.synonyms)
+        self.faq = FaqMatcher(kb, self.lexicon)
+        self.trackers = {pid: StageTracker(pb, self.lexicon) for pid, pb in kb.playbooks.items()}
         self.compliance = ComplianceChecker(kb)
         self.reset(playbook_id, call_started_at)
 
@@ -55,19 +56,22 @@ class AssistEngine:
 
     @property
     def playbook_id(self) -> str | None:
-        """The fixed playbook, or the one that explains the call best so far (None before any evidence)."""
+        """The fixed playbook, else the one that explains the agent's lines best so far,
+        else the KB's default playbook (``kb/settings.yaml``), else None."""
         if self.fixed_playbook_id:
             return self.fixed_playbook_id
         best = max(self.trackers.values(), key=lambda t: t.evidence, default=None)
-        return best.playbook.id if best and best.evidence > 0 else None
+        if best and best.evidence > 0:
+            return best.playbook.id
+        return self.kb.default_playbook
 
     def process(self, utt: Utterance) -> AssistResult:
         t0 = time.perf_counter()
         speaker = utt.speaker
-        keys = phrase_keys(utt.text)
+        keys = self.lexicon.keys(utt.text)
         faq = ()
         if speaker in FAQ_SPEAKERS:
-            faq = self.faq.match(utt.text, self.playbook_id, final=utt.final)
+            faq = self.faq.match(keys, self.playbook_id, final=utt.final)
         if speaker in SCRIPT_SPEAKERS and utt.final and keys:
             trackers = [self.trackers[self.fixed_playbook_id]] if self.fixed_playbook_id else self.trackers.values()
             for tracker in trackers:

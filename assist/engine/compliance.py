@@ -23,7 +23,7 @@ from assist.knowledge.model import KnowledgeBase, Rule
 # A negation word, optionally followed by a modal, right before the matched act.
 _NEGATION_BEFORE = re.compile(
     r"(不|没有?|别|勿|未|无需|不用|禁止|严禁|从不|绝不|并不|决不|不得|不可)"
-    r"(会|要|能|可能|得|是|用|需要|必|能够|应该|可以|去|再|会去|会再|要去|让)?$"
+    r"(会|要|能|可能|得|是|用|需要|必|能够|应该|可以|去|来|再|让|有人|人|把你|对你){0,3}$"
 )
 
 

@@ -20,27 +20,34 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz
 
-from assist.engine.text import compact, strip_fillers, syllables
+from assist.engine.lexicon import Lexicon
+from assist.engine.text import char_pinyin, fold_syllable
 
 _PAIR_WEIGHT = 1.0
 _SKIP_WEIGHT = 0.5
 _UNIGRAM_WEIGHT = 0.6
+_FUNCTION_WEIGHT = 0.25
+
+# Pronouns, particles and question frames (是不是, 能不能, 怎么, 吗): every
+# question has them, so features made only of these sounds say little about
+# which question it is. Kept, but at a quarter of the weight.
+_FUNCTION_CHARS = "我你您他她它们的地得了着过是吗呢吧啊呀就都也还这那哪个些么什怎样会能可以要不没有在和与跟把被给让对从到很太吧嘛"
+FUNCTION_SYLLABLES = frozenset(fold_syllable(char_pinyin(c)) for c in _FUNCTION_CHARS) - {"hai", "huan"}
 
 
 def features(keys: list[str]) -> dict[str, float]:
     """Feature -> base weight (before IDF) for a syllable sequence."""
     feats: dict[str, float] = {}
-    for k in keys:
-        feats["u" + k] = _UNIGRAM_WEIGHT
-    for a, b in zip(keys, keys[1:]):
-        feats[f"b{a}_{b}"] = _PAIR_WEIGHT
-    for a, b in zip(keys, keys[2:]):
-        feats.setdefault(f"s{a}_{b}", _SKIP_WEIGHT)
+    fn = [k in FUNCTION_SYLLABLES for k in keys]
+    for k, f in zip(keys, fn):
+        feats["u" + k] = _UNIGRAM_WEIGHT * (_FUNCTION_WEIGHT if f else 1.0)
+    for i, (a, b) in enumerate(zip(keys, keys[1:])):
+        w = _PAIR_WEIGHT * (_FUNCTION_WEIGHT if fn[i] and fn[i + 1] else 1.0)
+        feats[f"b{a}_{b}"] = max(w, feats.get(f"b{a}_{b}", 0.0))
+    for i, (a, b) in enumerate(zip(keys, keys[2:])):
+        w = _SKIP_WEIGHT * (_FUNCTION_WEIGHT if fn[i] and fn[i + 2] else 1.0)
+        feats.setdefault(f"s{a}_{b}", w)
     return feats
-
-
-def phrase_keys(text: str) -> list[str]:
-    return syllables(strip_fillers(compact(text).text))
 
 
 @dataclass(frozen=True)
@@ -56,12 +63,14 @@ class Match:
 class PhraseIndex:
     """Phrases in groups; ``search`` returns the best groups for a query."""
 
-    def __init__(self, phrases: list[str], groups: list[int]):
+    def __init__(self, phrases: list[str], groups: list[int], lexicon: Lexicon,
+                 context: list[tuple[int, str]] = ()):
         assert len(phrases) == len(groups)
         self.phrases = phrases
+        self.lexicon = lexicon
         self.groups = np.asarray(groups, dtype=np.int64)
         self.n_groups = int(self.groups.max()) + 1 if groups else 0
-        self.keys = [phrase_keys(p) for p in phrases]
+        self.keys = [lexicon.keys(p) for p in phrases]
         feats = [features(k) for k in self.keys]
         vocab: dict[str, int] = {}
         df: list[int] = []
@@ -87,8 +96,15 @@ class PhraseIndex:
         self.postings = [np.asarray(p, dtype=np.int64) for p in postings]
         self.post_w = [np.asarray(b) * self.idf[j] for j, b in enumerate(base)]
         self.norms = norms
-        # group-level postings: does the group's vocabulary (all its phrases) hold the feature?
-        self.group_postings = [np.unique(self.groups[p]) for p in self.postings]
+        # group-level postings: does the group's vocabulary (its phrases, and context such
+        # as an FAQ's answer, which explains a question without being one) hold the feature?
+        group_sets = [set(self.groups[p].tolist()) for p in self.postings]
+        for g, text in context:
+            for f in features(lexicon.keys(text)):
+                j = vocab.get(f)
+                if j is not None:
+                    group_sets[j].add(g)
+        self.group_postings = [np.array(sorted(s), dtype=np.int64) for s in group_sets]
 
     def _query_features(self, keys: list[str]):
         ids, weights, total = [], [], 0.0
@@ -105,7 +121,7 @@ class PhraseIndex:
 
     def search(self, keys: list[str], limit: int = 5, rerank: int = 12,
                group_bonus: dict[int, float] | None = None) -> list[Match]:
-        """Best groups for a query given as ``phrase_keys(text)``, best first."""
+        """Best groups for a query given as ``lexicon.keys(text)``, best first."""
         if not keys or not self.phrases:
             return []
         ids, weights, q_total = self._query_features(keys)
@@ -132,10 +148,8 @@ class PhraseIndex:
         for g, i in best.items():
             if dice[i] <= 0:
                 continue
-            seq = fuzz.ratio(keys, self.keys[i]) / 100.0
-            partial = fuzz.partial_ratio(" ".join(keys), " ".join(self.keys[i])) / 100.0
-            order_sim = max(seq, 0.8 * partial)
-            score = 0.55 * float(dice[i]) + 0.25 * float(group_cov[g]) + 0.20 * order_sim
+            order_sim = fuzz.ratio(keys, self.keys[i]) / 100.0
+            score = 0.50 * float(dice[i]) + 0.20 * float(group_cov[g]) + 0.30 * order_sim
             if group_bonus:
                 score += group_bonus.get(g, 0.0)
             out.append(Match(g, i, min(score, 1.0), float(dice[i]), float(group_cov[g]), order_sim))

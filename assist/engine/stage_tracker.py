@@ -10,6 +10,7 @@ One tracker per playbook per call; runs on the engine's thread.
 from __future__ import annotations
 
 from assist.engine.index import PhraseIndex
+from assist.engine.lexicon import Lexicon
 from assist.events import StageState, Suggestion
 from assist.knowledge.model import Playbook
 
@@ -21,7 +22,7 @@ MAX_SUGGESTIONS = 3
 
 
 class StageTracker:
-    def __init__(self, playbook: Playbook):
+    def __init__(self, playbook: Playbook, lexicon: Lexicon):
         self.playbook = playbook
         phrases, groups, self._line_of_phrase = [], [], []
         for stage in playbook.stages:
@@ -33,7 +34,7 @@ class StageTracker:
                 phrases.append(cue)
                 groups.append(stage.index - 1)
                 self._line_of_phrase.append("")
-        self.index = PhraseIndex(phrases, groups)
+        self.index = PhraseIndex(phrases, groups, lexicon)
         self.reset()
 
     def reset(self) -> None:

@@ -318,6 +318,8 @@ def collect_issues(root: str | os.PathLike | None = None) -> tuple[KnowledgeBase
                 faqs.extend(_read_faqs(doc, rel, issues))
             else:
                 rules.extend(_read_rules(doc, rel, issues))
+    synonyms = _read_lexicon(root, digest, issues)
+    default_playbook = _read_settings(root, digest, issues, playbooks)
     if not playbooks:
         issues.append(KBIssue(str(root / "playbooks"), 0, "no playbooks found"))
     _check_ids(faqs, "FAQ", issues)
@@ -327,8 +329,49 @@ def collect_issues(root: str | os.PathLike | None = None) -> tuple[KnowledgeBase
             if p not in playbooks:
                 issues.append(KBIssue(f.file, f.line, f"FAQ '{f.id}' names unknown playbook '{p}'"))
     kb = KnowledgeBase(playbooks=playbooks, faqs=tuple(faqs), rules=tuple(rules),
-                       version=digest.hexdigest()[:12], root=str(root))
+                       version=digest.hexdigest()[:12], root=str(root),
+                       synonyms=synonyms, default_playbook=default_playbook)
     return kb, issues
+
+
+def _read_lexicon(root: Path, digest, issues: list[KBIssue]) -> tuple[tuple[str, ...], ...]:
+    """``lexicon.yaml``: ``synonyms:`` a list of word groups (optional file)."""
+    path = root / "lexicon.yaml"
+    if not path.is_file():
+        return ()
+    rel = str(path.relative_to(root.parent))
+    digest.update(path.name.encode() + path.read_bytes())
+    doc = _parse_file(path, rel, issues)
+    if doc is None:
+        return ()
+    groups = doc.get("synonyms") if isinstance(doc, dict) else None
+    if not isinstance(groups, list):
+        issues.append(KBIssue(rel, getattr(doc, "line", 1), "lexicon.yaml must have a top-level 'synonyms:' list of word lists"))
+        return ()
+    out = []
+    for n, g in enumerate(groups, start=1):
+        if not isinstance(g, list) or len(g) < 2 or not all(isinstance(w, str) and w.strip() for w in g):
+            issues.append(KBIssue(rel, getattr(doc, "line", 1), f"synonym group {n} must be a list of at least two words"))
+            continue
+        out.append(tuple(w.strip() for w in g))
+    return tuple(out)
+
+
+def _read_settings(root: Path, digest, issues: list[KBIssue], playbooks: dict) -> str | None:
+    """``settings.yaml``: ``default_playbook`` (optional file)."""
+    path = root / "settings.yaml"
+    if not path.is_file():
+        return None
+    rel = str(path.relative_to(root.parent))
+    digest.update(path.name.encode() + path.read_bytes())
+    doc = _parse_file(path, rel, issues)
+    if not isinstance(doc, dict):
+        return None
+    default = doc.get("default_playbook")
+    if default is not None and default not in playbooks:
+        issues.append(KBIssue(rel, doc.line, f"default_playbook names unknown playbook '{default}'"))
+        return None
+    return default
 
 
 def _check_ids(items, what: str, issues: list[KBIssue]) -> None:

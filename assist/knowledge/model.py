@@ -96,6 +96,8 @@ class KnowledgeBase:
     rules: tuple[Rule, ...]
     version: str  # hash of the files it was built from
     root: str = ""
+    synonyms: tuple[tuple[str, ...], ...] = ()  # kb/lexicon.yaml: first word of each group is canonical
+    default_playbook: str | None = None  # kb/settings.yaml: the campaign's playbook before the call shows which
 
     def playbook(self, playbook_id: str) -> Playbook:
         return self.playbooks[playbook_id]

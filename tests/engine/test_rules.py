@@ -1,0 +1,81 @@
+"""Every compliance rule's own examples, as written in kb/rules, plus engine-level behaviour."""
+from datetime import datetime
+
+import pytest
+
+from assist.engine import AssistEngine
+from assist.engine.compliance import ComplianceChecker
+from assist.events import Utterance
+from assist.knowledge import load_kb
+
+KB = load_kb()
+PATTERN_RULES = [r for r in KB.rules if r.kind == "pattern"]
+
+
+def fired(text, speaker="agent"):
+    checker = ComplianceChecker(KB)
+    return {w.rule_id: w for w in checker.check(Utterance(speaker, text))}
+
+
+def test_every_pattern_rule_has_examples_both_ways():
+    for rule in PATTERN_RULES:
+        assert rule.triggers, f"{rule.id} has no trigger examples"
+        assert rule.passes, f"{rule.id} has no pass examples"
+
+
+@pytest.mark.parametrize("rule,text", [(r, t) for r in PATTERN_RULES for t in r.triggers],
+                         ids=lambda x: getattr(x, "id", x))
+def test_trigger_example_fires_its_rule(rule, text):
+    got = fired(text)
+    assert rule.id in got, f"{rule.id} did not fire on {text!r} (fired: {sorted(got)})"
+    start, end = got[rule.id].span
+    assert 0 <= start < end <= len(text)
+    assert got[rule.id].said == text[start:end]
+
+
+@pytest.mark.parametrize("rule,text", [(r, t) for r in PATTERN_RULES for t in r.passes],
+                         ids=lambda x: getattr(x, "id", x))
+def test_pass_example_fires_no_flag(rule, text):
+    got = fired(text)
+    flagged = {k for k, w in got.items() if w.severity in ("warning", "critical")}
+    assert not flagged, f"{text!r} falsely flagged by {sorted(flagged)}"
+
+
+def test_customer_speech_is_not_checked_but_unknown_is():
+    assert fired("再不还就让你坐牢", speaker="customer") == {}
+    assert "false_criminal_threat" in fired("再不还就让你坐牢", speaker="unknown")
+
+
+def test_span_points_into_text_with_recognizer_spaces():
+    text = "我 是 公 安 局 的"
+    w = fired(text)["impersonate_authority"]
+    assert "公 安" in w.said and w.span[1] <= len(text)
+
+
+def test_call_hours_rule_uses_call_start_time():
+    late = AssistEngine(KB, call_started_at=datetime(2026, 11, 23, 22, 15))
+    r = late.process(Utterance("agent", "您好 我是长江分期的客服专员"))
+    assert any(w.rule_id == "call_hours" for w in r.warnings)
+    day = AssistEngine(KB, call_started_at=datetime(2026, 11, 23, 10, 0))
+    r = day.process(Utterance("agent", "您好 我是长江分期的客服专员"))
+    assert not any(w.rule_id == "call_hours" for w in r.warnings)
+
+
+def test_missing_self_identification_is_an_info_reminder_once():
+    e = AssistEngine(KB)
+    e.process(Utterance("agent", "喂 张强吗"))
+    r = e.process(Utterance("agent", "你那笔钱什么时候还"))
+    infos = [w for w in r.warnings if w.rule_id == "no_self_identification"]
+    assert infos and infos[0].severity == "info"
+    r = e.process(Utterance("agent", "今天能还吗"))
+    assert not any(w.rule_id == "no_self_identification" for w in r.warnings)
+
+
+def test_debt_details_before_identity_confirmed():
+    e = AssistEngine(KB)
+    r = e.process(Utterance("agent", "我是长江分期的 您的贷款已经逾期三天了"))
+    assert any(w.rule_id == "details_before_identity" for w in r.warnings)
+    e = AssistEngine(KB)
+    e.process(Utterance("agent", "您好 请问是张强先生本人吗 我是长江分期的李明"))
+    r = e.process(Utterance("agent", "您的贷款已经逾期三天了"))
+    assert not any(w.rule_id == "details_before_identity" for w in r.warnings)
