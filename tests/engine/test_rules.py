@@ -79,3 +79,52 @@ def test_debt_details_before_identity_confirmed():
     e.process(Utterance("agent", "您好 请问是张强先生本人吗 我是长江分期的李明"))
     r = e.process(Utterance("agent", "您的贷款已经逾期三天了"))
     assert not any(w.rule_id == "details_before_identity" for w in r.warnings)
+
+
+def _seed_lines():
+    rows = []
+    with open(__file__.rsplit("/", 1)[0] + "/data/seed_lines.tsv", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            parts = line.rstrip("\n").split("\t")
+            rows.append((parts[0], parts[1], parts[2], parts[3] if len(parts) > 3 else ""))
+    return rows
+
+
+SEED_LINES = _seed_lines()
+
+
+@pytest.mark.parametrize("category,text,where,known_gap", SEED_LINES, ids=[r[1][:12] for r in SEED_LINES])
+def test_seed_lines(category, text, where, known_gap):
+    """Lines quoted from the seeds: the non-compliant ones are flagged, the compliant ones are not.
+
+    A few violations need context the checker does not have (the customer's line
+    before, sarcasm); they are listed with the reason and must stay unflagged-known,
+    so that the day the checker learns them the list is updated.
+    """
+    got = fired(text)
+    flagged = sorted(k for k, w in got.items() if w.severity in ("warning", "critical"))
+    if category == "ok":
+        assert not flagged, f"{where}: compliant line flagged by {flagged}: {text}"
+    elif known_gap:
+        assert not flagged, f"known gap now caught ({flagged}); move it out of the gap list: {text}"
+    else:
+        assert flagged, f"{where}: {category} not flagged: {text}"
+
+
+def test_seed_lines_recall_figure():
+    violations = [r for r in SEED_LINES if r[0] != "ok"]
+    caught = sum(1 for r in violations if any(w.severity != "info" for w in fired(r[1]).values()))
+    assert caught / len(violations) >= 0.9
+
+
+def test_kb_answers_and_script_lines_are_compliant():
+    """What the panel tells the agent to say must never raise a warning itself."""
+    lines = [f.answer for f in KB.faqs]
+    lines += [l.text for pb in KB.playbooks.values() for s in pb.stages for l in s.lines]
+    lines += [pb.opening for pb in KB.playbooks.values() if pb.opening]
+    lines += [pb.closing for pb in KB.playbooks.values() if pb.closing]
+    bad = [(t, sorted(k for k, w in fired(t).items() if w.severity != "info")) for t in lines]
+    bad = [b for b in bad if b[1]]
+    assert not bad, bad
