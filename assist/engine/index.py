@@ -127,18 +127,21 @@ class PhraseIndex:
         ids, weights, q_total = self._query_features(keys)
         if not ids or q_total <= 0:
             return []
-        overlap = np.zeros(len(self.phrases))
-        group_cov = np.zeros(self.n_groups)
-        for j, w in zip(ids, weights):
-            p = self.postings[j]
-            overlap[p] += self.post_w[j]
-            group_cov[self.group_postings[j]] += w
+        # one bincount over the postings of all query features, instead of a loop of adds
+        cols = [self.postings[j] for j in ids]
+        overlap = np.bincount(np.concatenate(cols), weights=np.concatenate([self.post_w[j] for j in ids]),
+                              minlength=len(self.phrases))
+        gcols = [self.group_postings[j] for j in ids]
+        group_cov = np.bincount(np.concatenate(gcols),
+                                weights=np.repeat(weights, [len(c) for c in gcols]),
+                                minlength=self.n_groups) / q_total
         dice = 2 * overlap / (q_total + self.norms)
-        group_cov /= q_total
-        # best phrase per group
-        order = np.argsort(-dice)
+        # best phrase per group among the top phrases (argpartition: no full sort of 60,000 scores)
+        k = min(rerank * 4, len(dice))
+        top = np.argpartition(-dice, k - 1)[:k] if k < len(dice) else np.arange(len(dice))
+        top = top[np.argsort(-dice[top])]
         best: dict[int, int] = {}
-        for i in order[: rerank * 4]:
+        for i in top:
             g = int(self.groups[i])
             if g not in best:
                 best[g] = int(i)

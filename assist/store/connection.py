@@ -62,16 +62,18 @@ def connect(path: Path, *, writer: bool) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if writer:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise CorruptDatabase(f"{path}: could not switch to WAL mode (got {mode})")
+            if str(mode).lower() != "wal":  # e.g. some network shares: readers would block the recorder
+                raise sqlite3.OperationalError(f"cannot use WAL mode on this file system (got {mode})")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         # touches the schema: a damaged file fails here rather than mid-call
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as e:
+    except sqlite3.OperationalError:
+        # locked, read-only, I/O error, cannot open: the file may be fine, never set it aside
         conn.close()
-        if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
-            raise
+        raise
+    except sqlite3.DatabaseError as e:  # SQLITE_NOTADB, SQLITE_CORRUPT: the file itself is damaged
+        conn.close()
         raise CorruptDatabase(f"{path}: {e}") from e
     return conn
 

@@ -45,9 +45,16 @@ def set_aside(path: Path) -> Path:
 
 
 def _open_checked(path: Path) -> sqlite3.Connection:
+    """Create/check/migrate; CorruptDatabase only when the file itself is damaged.
+
+    Operational errors (locked, read-only, I/O) become StoreError and leave the file alone.
+    """
     ensure_private_file(path)
     check_header(path)
-    conn = connect(path, writer=True)
+    try:
+        conn = connect(path, writer=True)
+    except sqlite3.OperationalError as e:
+        raise StoreError(f"cannot open the session database {path}: {e}") from e
     try:
         migrate(sqlite_utils.Database(conn))
     except StoreError:
@@ -55,9 +62,7 @@ def _open_checked(path: Path) -> sqlite3.Connection:
         raise
     except sqlite3.OperationalError as e:
         conn.close()
-        if "readonly" in str(e) or "read-only" in str(e) or "locked" in str(e):
-            raise StoreError(f"cannot prepare the session database {path}: {e}") from e
-        raise CorruptDatabase(f"{path}: {e}") from e
+        raise StoreError(f"cannot prepare the session database {path}: {e}") from e
     except sqlite3.DatabaseError as e:
         conn.close()
         raise CorruptDatabase(f"{path}: {e}") from e

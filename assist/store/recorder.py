@@ -24,8 +24,7 @@ import time
 from collections import deque
 from typing import Callable
 
-from assist.events import (AssistResult, AudioGap, AudioLevel, CallEnded, CallStarted, DeviceProblem,
-                           StoreProblem)
+from assist.events import AssistResult, AudioGap, AudioLevel, CallEnded, CallStarted, DeviceProblem, StoreProblem
 from assist.store.errors import StoreError
 from assist.store.store import SessionStore
 

@@ -21,7 +21,7 @@ from typing import Iterable
 
 import sqlite_utils
 
-from assist.events import (AssistResult, AudioGap, CallStarted, DeviceProblem, Suggestion)
+from assist.events import AssistResult, AudioGap, CallStarted, DeviceProblem, Suggestion
 from assist.store.connection import connect
 from assist.store.errors import StoreError
 from assist.store.masking import mask_text
