@@ -8,6 +8,7 @@ the files sees everything at once, and a running app can keep its last good KB.
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import re
@@ -27,6 +28,13 @@ from assist.knowledge.model import (
     Stage,
 )
 
+PLAYBOOK_FIELDS = ("id", "title", "source", "role", "goal", "customer_profile", "opening", "closing",
+                   "end_conditions", "persona", "notes", "stages")
+STAGE_FIELDS = ("id", "title", "lines", "cues")
+FAQ_FIELDS = ("id", "question", "paraphrases", "answer", "tags", "playbooks", "source", "note")
+RULE_FIELDS = ("id", "severity", "title", "message", "source", "kind", "speakers", "match", "params", "examples")
+MATCH_FIELDS = ("any", "all", "unless", "pinyin_any", "negatable")
+EXAMPLE_FIELDS = ("trigger", "pass")
 RULE_KINDS = ("pattern", "call_hours", "self_identification", "identity_before_details")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
@@ -112,6 +120,16 @@ class _Reader:
             return ()
         return tuple(str(v).strip() for v in value if str(v).strip())
 
+    def known_fields(self, node, allowed: tuple[str, ...], what: str) -> None:
+        """Report fields the loader does not know: usually a typo that would silently drop data."""
+        if not isinstance(node, dict):
+            return
+        for key in node:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else f"; known: {', '.join(allowed)}"
+                self.problem(node, f"unknown field '{key}' in {what}{hint}")
+
     def ident(self, node, key: str = "id") -> str:
         value = self.text(node, key)
         if value and not _ID.match(value):
@@ -138,6 +156,7 @@ def _read_playbook(doc, rel: str, issues: list[KBIssue]) -> Playbook | None:
     if not isinstance(doc, dict):
         r.problem(doc, "a playbook file must be a mapping with id, title and stages")
         return None
+    r.known_fields(doc, PLAYBOOK_FIELDS, "a playbook")
     pid = r.ident(doc)
     stages_node = doc.get("stages")
     stages: list[Stage] = []
@@ -149,6 +168,7 @@ def _read_playbook(doc, rel: str, issues: list[KBIssue]) -> Playbook | None:
             if not isinstance(s, dict):
                 r.problem(doc, f"stage {i} must be a mapping with id, title and lines")
                 continue
+            r.known_fields(s, STAGE_FIELDS, "a stage")
             sid = r.ident(s)
             if sid in seen:
                 r.problem(s, f"duplicate stage id '{sid}' in playbook '{pid}'")
@@ -193,6 +213,7 @@ def _read_faqs(doc, rel: str, issues: list[KBIssue]) -> list[Faq]:
         if not isinstance(node, dict):
             r.problem(doc, "each FAQ must be a mapping with id, question and answer")
             continue
+        r.known_fields(node, FAQ_FIELDS, "an FAQ")
         out.append(
             Faq(
                 id=r.ident(node),
@@ -229,6 +250,7 @@ def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:
         if not isinstance(node, dict):
             r.problem(doc, "each rule must be a mapping with id, severity, message, source")
             continue
+        r.known_fields(node, RULE_FIELDS, "a rule")
         rid = r.ident(node)
         severity = r.text(node, "severity")
         if severity and severity not in SEVERITIES:
@@ -244,6 +266,7 @@ def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:
         if not isinstance(m, dict):
             r.problem(node, "'match' must be a mapping (any, all, unless, pinyin_any, negatable)")
             m = {}
+        r.known_fields(m, MATCH_FIELDS, "'match'")
         match = RuleMatch(
             any=r.texts(m, "any"),
             all=r.texts(m, "all"),
@@ -259,6 +282,7 @@ def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:
         if not isinstance(examples, dict):
             r.problem(node, "'examples' must be a mapping with 'trigger' and 'pass' lists")
             examples = {}
+        r.known_fields(examples, EXAMPLE_FIELDS, "'examples'")
         params = node.get("params") or {}
         if not isinstance(params, dict):
             r.problem(node, "'params' must be a mapping")

@@ -101,3 +101,10 @@ def test_analyze_with_broken_kb_is_a_clear_error(kb_copy, tmp_path):
                        capture_output=True, text=True)
     assert p.returncode == 2 and p.stdout == ""
     assert "rules/collection_conduct.yaml:1" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_misspelt_field_is_reported_with_a_suggestion(kb_copy):
+    p = kb_copy / "faqs" / "changjiang_extension.yaml"
+    p.write_text(p.read_text(encoding="utf-8").replace("    paraphrases:", "    paraphrase:", 1), encoding="utf-8")
+    msgs = issues_of(kb_copy)
+    assert any("unknown field 'paraphrase' in an FAQ (did you mean 'paraphrases'?)" in m for m in msgs), msgs

@@ -81,3 +81,22 @@ def test_stage_timeline_records_changes():
     e.process(Utterance("agent", "您好 请问是张强先生吗 我是长江分期的客服专员李明", start=1.0))
     e.process(Utterance("agent", "您有一笔分期贷款这周到期 账户余额不够", start=9.5))
     assert e.stage_timeline == [(1.0, 1), (9.5, 2)]
+
+
+def test_paraphrased_call_stage_accuracy():
+    """A call written in other words than the script (tests/engine/data/call_paraphrased.jsonl)."""
+    import json
+    from pathlib import Path
+
+    rows = [json.loads(l) for l in (Path(__file__).parent / "data" / "call_paraphrased.jsonl")
+            .read_text(encoding="utf-8").splitlines() if l.strip()]
+    e = AssistEngine(KB, playbook_id=PB)
+    labelled = ok = fit = 0
+    for r in rows:
+        res = e.process(Utterance(r["speaker"], r["text"]))
+        if "expect_stage" in r:
+            labelled += 1
+            ok += res.stage is not None and res.stage.index == r["expect_stage"]
+            fit += bool(res.suggestions) and res.suggestions[0].stage_index in (r["expect_stage"], r["expect_stage"] + 1)
+    print(f"stage accuracy {ok}/{labelled}, next line fit {fit}/{labelled}")
+    assert ok / labelled >= 0.9 and fit / labelled >= 0.85
