@@ -8,10 +8,12 @@ edges do not click), and feeds vosk. It calls ``on_utterance`` with
 
 - partials (``final=False``) only when their text changes;
 - finals with word times (seconds from call start) and confidences, when
-  vosk's endpointer sees the speaker stop, or when the partial text has not
-  changed for ``silence_timeout`` seconds of audio (then ``FinalResult`` is
-  forced, so a final never waits for the next speech), or when a gap in the
-  audio or the end of the source closes the stretch.
+  vosk's endpointer sees the speaker stop, or earlier when the channel has
+  been quieter than its running background level for ``silence_timeout``
+  seconds of audio, or the partial text has not changed for
+  ``stuck_timeout`` seconds (then ``FinalResult`` is forced, so a final never
+  waits for the next speech), or when a gap in the audio or the end of the
+  source closes the stretch.
 
 Partials and the final of one stretch of speech share a segment id such as
 ``agent-7``. Vosk's word times count from the recognizer's first sample, so
@@ -96,13 +98,16 @@ class RecognizerStats:
 class ChannelRecognizer:
     def __init__(self, model: LoadedModel, channel: str, source: queue.Queue, *,
                  on_utterance: Callable[[Utterance], None], publish: Callable[[object], None],
-                 silence_timeout: float = 1.0):
+                 silence_timeout: float = 0.5, stuck_timeout: float = 1.5):
         self.model = model
         self.channel = channel
         self._source = source
         self._on_utterance = on_utterance
         self._publish = publish
         self._silence_timeout = silence_timeout
+        self._stuck_timeout = stuck_timeout
+        self._floor = 0.01  # running estimate of the background level (0..1)
+        self._voiced_at = 0.0  # run position of the end of the last block louder than the background
         self._meter = LevelMeter(channel, publish)
         self.stats = RecognizerStats()
         self._thread: threading.Thread | None = None
@@ -160,6 +165,7 @@ class ChannelRecognizer:
         self._segment_start = 0.0
         self._partial = ""
         self._partial_changed_at = 0.0
+        self._voiced_at = 0.0
         self.stats.runs += 1
 
     def _finish_run(self) -> None:
@@ -191,6 +197,7 @@ class ChannelRecognizer:
         began = time.perf_counter()
         data = self._resampler.resample_chunk(samples) if self._resampler is not None else samples
         self._pos += len(samples) / block.rate
+        self._track_voice(block.samples)
         self.stats.audio_seconds += block.duration
         is_final = self._rec.AcceptWaveform(np.ascontiguousarray(data, dtype=np.int16).tobytes())
         if is_final:
@@ -210,12 +217,28 @@ class ChannelRecognizer:
                 self._on_utterance(Utterance(
                     speaker=self.channel, text=partial, start=round(self._base + self._segment_start, 3),
                     end=round(self._base + self._pos, 3), final=False, segment=self._segment_id()))
-        elif partial and self._pos - self._partial_changed_at >= self._silence_timeout:
-            # vosk's endpointer did not fire (steady noise, a held vowel): close the segment anyway
+        elif partial and (self._pos - self._voiced_at >= self._silence_timeout
+                          or self._pos - self._partial_changed_at >= self._stuck_timeout):
+            # The speaker went quiet (or the words stopped changing) but vosk's
+            # endpointer has not fired yet (it waits up to 1 s, longer in noise):
+            # close the segment now so the panel gets a final promptly.
             began = time.perf_counter()
             result = self._rec.FinalResult()
             self.stats.busy_seconds += time.perf_counter() - began
             self._emit_final(result)
+
+    def _track_voice(self, samples: np.ndarray) -> None:
+        """Energy voice detection against a running background level (drops fast, rises slowly)."""
+        if len(samples) == 0:
+            return
+        x = samples.astype(np.float32) / 32768.0
+        rms = float(np.sqrt(np.mean(x * x)))
+        if rms < self._floor:
+            self._floor = rms
+        else:
+            self._floor += (rms - self._floor) * 0.01
+        if rms > max(0.003, 3.0 * self._floor):
+            self._voiced_at = self._pos
 
     def _segment_id(self) -> str:
         return f"{self.channel}-{self._segment_no}"

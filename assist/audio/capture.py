@@ -50,6 +50,7 @@ class Capture:
         self._wanted_rate = rate
         self._retry = retry_seconds
         self._stall = stall_seconds
+        self._startup_grace = 3.0  # the first stream of a process can take ~2 s to start (ALSA over PulseAudio)
         self.stats = CaptureStats()
         self._stream = None
         self._rate = 0
@@ -61,12 +62,18 @@ class Capture:
         # written by the callback, read by the supervisor (ints/floats: atomic enough under the GIL)
         self._drop_first_t: float | None = None
         self._drop_last_end = 0.0
+        self._anchor_pending = False
 
     # -- audio thread -------------------------------------------------------
     def _callback(self, indata, frames, time_info, status) -> None:
         self._last_callback = time.monotonic()
         if status.input_overflow:
             self.stats.overflows += 1
+        if self._anchor_pending:
+            # Stamp from the first block, not from stream.start(): drivers may
+            # start late and never deliver what was "recorded" before that.
+            self._anchor_pending = False
+            self._next_t = max(self._next_t, self._call_time() - frames / self._rate)
         t = self._next_t
         self._next_t = t + frames / self._rate
         block = AudioBlock(self.channel, t, self._rate, indata[:, 0].copy())
@@ -93,9 +100,14 @@ class Capture:
         try:
             stream = sd.InputStream(device=dev.index, channels=1, samplerate=rate, dtype="int16",
                                     blocksize=int(rate * BLOCK_SECONDS), callback=self._callback,
+                                    # 'high' latency makes ALSA-over-PulseAudio hold the first
+                                    # callback for ~2 s; 'low' delivers blocks at once
+                                    latency="low",
                                     finished_callback=self._on_finished)
             self._next_t = self._call_time()
-            self._last_callback = time.monotonic()
+            self._anchor_pending = True
+            # until the first block arrives, allow extra time for the driver to start
+            self._last_callback = time.monotonic() + self._startup_grace
             stream.start()
         except Exception as e:
             raise devices.DeviceError(f"cannot open input device {dev.name!r} for the {self.channel}: {e}",
@@ -188,7 +200,7 @@ class Capture:
         while not self._stop.wait(self._retry):
             try:
                 self._open()
-            except devices.DeviceError:
+            except Exception:  # DeviceError, or PortAudio itself failing: keep trying, never die
                 # Only a PortAudio rescan shows a re-plugged device, and a rescan
                 # would kill the other channel's stream: do it only when alone.
                 with _open_lock:

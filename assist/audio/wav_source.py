@@ -118,6 +118,7 @@ class WavSource:
         self._thread: threading.Thread | None = None
         self.fed_seconds = 0.0
         self.done = threading.Event()
+        self.completed = False  # True once every block of the file was queued
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="wav-source", daemon=True)
@@ -154,6 +155,7 @@ class WavSource:
                     if not self._put(self._queues[channel], block):
                         return
                 self.fed_seconds = min(audio.duration, (start + step) / audio.rate)
+            self.completed = True
         finally:
             for channel in audio.channels:
                 try:

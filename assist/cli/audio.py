@@ -1,5 +1,362 @@
-"""Sub-commands: placeholder until its issue lands."""
+"""Sub-commands for audio and speech: ``devices``, ``model``, ``replay``, ``listen``.
+
+Heavy imports (sounddevice/PortAudio, vosk, the engine, the store) happen
+inside the command functions. Every expected failure (no model, no device,
+bad WAV, failed download, unusable store) becomes a ``UsageError``: one clear
+message, no traceback. All of this runs in the main thread; the pipeline's
+own threads are started by ``assist.listening``.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+
+from assist.cli.common import UsageError, add_kb_option, open_kb
 
 
-def register(sub):
-    pass
+def register(sub) -> None:
+    p = sub.add_parser("devices", help="list audio inputs; --agent/--customer save the choice by name")
+    p.add_argument("--agent", metavar="NAME", help="save this input as the agent's microphone")
+    p.add_argument("--customer", metavar="NAME", help="save this input as the customer's channel (softphone loopback)")
+    p.set_defaults(func=cmd_devices)
+
+    p = sub.add_parser("model", help="manage the offline speech model")
+    msub = p.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    d = msub.add_parser("download", help="download and install a vosk model (default: vosk-model-small-cn-0.22)")
+    d.add_argument("name", nargs="?", default=None, metavar="NAME")
+    d.add_argument("--dest", metavar="DIR", help="install folder (default: ASSIST_MODELS_DIR or the user data dir)")
+    d.add_argument("--sha256", metavar="HEX", help="expected SHA-256 of the zip (a mismatch is then fatal)")
+    d.add_argument("--url-base", metavar="URL", help="download from this mirror instead (or set ASSIST_MODEL_URL_BASE)")
+    d.set_defaults(func=cmd_model_download)
+    d = msub.add_parser("list", help="list known and installed models")
+    d.set_defaults(func=cmd_model_list)
+    d = msub.add_parser("path", help="print the folder of the model assist will use")
+    d.add_argument("name", nargs="?", default=None, metavar="NAME")
+    d.set_defaults(func=cmd_model_path)
+
+    p = sub.add_parser("replay", help="run a recorded call (WAV: stereo = agent left, customer right) through the assistant")
+    p.add_argument("file", metavar="FILE.wav")
+    p.add_argument("--speed", default="1", help="1 = real time (default), max = as fast as possible, or a factor like 2")
+    _add_call_options(p)
+    p.add_argument("--json", action="store_true", help="print events as JSON lines instead of the live view")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("listen", help="listen to the live call and show the assistant in the terminal")
+    p.add_argument("--agent", metavar="DEV", help="agent microphone (name; default: saved choice or system default)")
+    p.add_argument("--customer", metavar="DEV", help="input carrying the customer's voice (softphone loopback)")
+    p.add_argument("--mixed", action="store_true", help="one input carries both speakers (speakerphone): speaker 'unknown'")
+    _add_call_options(p)
+    p.set_defaults(func=cmd_listen)
+
+
+def _add_call_options(p) -> None:
+    p.add_argument("--playbook", metavar="ID", help="call script to follow (default: detected from the call)")
+    p.add_argument("--db", metavar="PATH", help="session database (default: the user's sessions.db)")
+    p.add_argument("--no-store", action="store_true", help="do not record this call as a session")
+    p.add_argument("--model", metavar="DIR", help="vosk model folder (default: ASSIST_MODEL, config, installed model)")
+    add_kb_option(p)
+
+
+# -- devices -------------------------------------------------------------------------
+
+def cmd_devices(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from assist.audio.devices import DeviceError, find_input, list_inputs
+    from assist.config import ConfigError, load_config, save_config
+
+    try:
+        config = load_config()
+        inputs = list_inputs()
+    except (DeviceError, ConfigError) as e:
+        raise UsageError(str(e)) from None
+    if args.agent or args.customer:
+        changes = {}
+        try:
+            if args.agent:
+                changes["agent_device"] = find_input(args.agent).name
+            if args.customer:
+                changes["customer_device"] = find_input(args.customer).name
+        except DeviceError as e:
+            raise UsageError(str(e)) from None
+        config = config.with_changes(**changes)
+        path = save_config(config)
+        print(f"saved to {path}: " + ", ".join(f"{k}={v!r}" for k, v in changes.items()))
+        return 0
+    if not inputs:
+        raise UsageError("no audio input device found; plug in a headset or microphone")
+    table = Table(title="audio inputs")
+    for col in ("index", "name", "host API", "channels", "default rate", "role"):
+        table.add_column(col)
+    for d in inputs:
+        role = []
+        if d.name == config.agent_device:
+            role.append("agent (saved)")
+        if d.name == config.customer_device:
+            role.append("customer (saved)")
+        if d.is_default:
+            role.append("system default")
+        table.add_row(str(d.index), d.name, d.hostapi, str(d.channels), f"{d.default_rate} Hz", ", ".join(role))
+    Console().print(table)
+    return 0
+
+
+# -- model -------------------------------------------------------------------------
+
+def cmd_model_download(args) -> int:
+    from tqdm import tqdm
+
+    from assist.asr.models import DEFAULT_MODEL, KNOWN_MODELS, DownloadError, download_model
+
+    name = args.name or DEFAULT_MODEL
+    if name not in KNOWN_MODELS and not (args.url_base or args.sha256):
+        print(f"note: {name} is not one of the known models ({', '.join(KNOWN_MODELS)}); trying anyway",
+              file=sys.stderr)
+    bar = None
+
+    def progress(done: int, total: int | None) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, initial=done, unit="B", unit_scale=True, unit_divisor=1024, desc=name)
+        else:
+            bar.update(done - bar.n)
+
+    def warn(message: str) -> None:
+        (bar.write if bar else print)(f"warning: {message}", file=sys.stderr)
+
+    try:
+        path = download_model(name, dest_dir=args.dest, url_base=args.url_base, sha256=args.sha256,
+                              progress=progress, warn=warn)
+    except DownloadError as e:
+        raise UsageError(str(e)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"installed {name} in {path}")
+    return 0
+
+
+def cmd_model_list(args) -> int:
+    from assist.asr.models import DEFAULT_MODEL, KNOWN_MODELS, list_models
+
+    installed = list_models()
+    print("known models (assist model download NAME):")
+    for m in KNOWN_MODELS.values():
+        mark = " (default)" if m.name == DEFAULT_MODEL else ""
+        print(f"  {m.name:<28} {m.size_mb:>5} MB  {m.description}{mark}")
+    print("installed:")
+    if not installed:
+        print("  none")
+    for m in installed:
+        state = "ok" if m.complete else "INCOMPLETE: missing " + ", ".join(m.missing)
+        print(f"  {m.name:<28} {m.path}  [{state}]")
+    return 0
+
+
+def cmd_model_path(args) -> int:
+    from assist.asr.models import DEFAULT_MODEL, ModelMissing, find_model
+
+    try:
+        print(find_model(name=args.name or DEFAULT_MODEL))
+    except ModelMissing as e:
+        raise UsageError(str(e)) from None
+    return 0
+
+
+# -- replay and listen ---------------------------------------------------------------
+
+def _event_json(event) -> str:
+    data = asdict(event) if is_dataclass(event) else {"value": repr(event)}
+    return json.dumps({"event": type(event).__name__, **data}, ensure_ascii=False, default=str)
+
+
+def _make_call(args, subscribers):
+    """Engine + Call + (unless --no-store) the session recorder; returns (call, (recorder, store) or None)."""
+    from assist.call import Call
+    from assist.engine import AssistEngine, UnknownPlaybook
+
+    kb = open_kb(args)
+    try:
+        engine = AssistEngine(kb, playbook_id=args.playbook)
+    except UnknownPlaybook as e:
+        raise UsageError(f"{e} (playbooks: {', '.join(sorted(kb.playbooks))})") from None
+    call = Call(engine, subscribers=tuple(subscribers))
+    recorder = None
+    if not args.no_store:
+        from assist.store import SessionRecorder, StoreError, open_store
+
+        try:
+            store = open_store(args.db)
+        except StoreError as e:
+            raise UsageError(f"{e} (use --no-store to run without recording)") from None
+        if store.open_warning:
+            print(f"warning: {store.open_warning}", file=sys.stderr)
+        recorder = SessionRecorder(store, on_problem=call.publish)
+        call.subscribe(recorder)
+        recorder = (recorder, store)
+    return call, recorder
+
+
+def _close_recorder(recording) -> None:
+    if recording is None:
+        return
+    recorder, store = recording
+    unsaved = recorder.close()
+    store.close()
+    if unsaved:
+        print(f"warning: {unsaved} events of this call could not be saved", file=sys.stderr)
+
+
+def _parse_speed(text: str) -> float | None:
+    if text.lower() in ("max", "0"):
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        raise UsageError(f"--speed must be 1, max or a positive factor, not {text!r}") from None
+    if speed <= 0:
+        raise UsageError(f"--speed must be positive, not {text!r}")
+    return speed
+
+
+def _start_errors():
+    from assist.asr.models import ModelMissing
+    from assist.audio.devices import DeviceError
+    from assist.audio.wav_source import WavError
+    from assist.config import ConfigError
+
+    return (ModelMissing, DeviceError, WavError, ConfigError)
+
+
+def _interrupt_in_main_thread() -> None:
+    """Ctrl-C must reach the main thread as KeyboardInterrupt even while it waits on a join."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def cmd_replay(args) -> int:
+    from assist.listening import Replay
+    from assist.terminal_view import TerminalView
+
+    speed = _parse_speed(args.speed)
+    view = None
+    subscribers = []
+    if args.json:
+        lock = threading.Lock()
+
+        def emit(event) -> None:
+            if type(event).__name__ == "AudioLevel":
+                return
+            with lock:
+                print(_event_json(event), flush=True)
+
+        subscribers.append(emit)
+    else:
+        view = TerminalView()
+        subscribers.append(view)
+    call, recorder = _make_call(args, subscribers)
+    replay = Replay(call, args.file, speed=speed, model_path=args.model)
+    _interrupt_in_main_thread()
+    try:
+        try:
+            replay.start()
+        except _start_errors() as e:
+            raise UsageError(str(e)) from None
+        interrupted = False
+        try:
+            if view is not None:
+                with view.live():
+                    while not replay.wait(timeout=0.2):
+                        pass
+            else:
+                while not replay.wait(timeout=0.2):
+                    pass
+        except KeyboardInterrupt:
+            interrupted = True
+        replay.stop(interrupted=interrupted)
+    finally:
+        _close_recorder(recorder)
+    if not args.json:
+        print(_stats_line(replay.stats), file=sys.stderr)
+    return 130 if interrupted else 0
+
+
+def cmd_listen(args) -> int:
+    from assist.config import ConfigError, load_config
+    from assist.listening import Listener
+    from assist.terminal_view import TerminalView
+
+    try:
+        config = load_config()
+    except ConfigError as e:
+        raise UsageError(str(e)) from None
+    agent = args.agent or config.agent_device
+    customer = args.customer or (None if args.mixed else config.customer_device)
+    view = TerminalView()
+    call, recorder = _make_call(args, [view])
+    listener = Listener(call, agent_device=agent, customer_device=customer, mixed=args.mixed,
+                        model_path=args.model)
+    _interrupt_in_main_thread()
+    try:
+        try:
+            listener.start()
+        except _start_errors() as e:
+            raise UsageError(str(e)) from None
+        try:
+            with _driver_noise_to_log(), view.live():
+                threading.Event().wait()  # until Ctrl-C
+        except KeyboardInterrupt:
+            pass
+        listener.stop()  # Ctrl-C is how a live call normally ends: not "interrupted"
+    finally:
+        _close_recorder(recorder)
+    print(_stats_line(listener.stats), file=sys.stderr)
+    return 0
+
+
+@contextlib.contextmanager
+def _driver_noise_to_log():
+    """While the live view is on, send fd 2 to a log file.
+
+    ALSA and PortAudio print straight to file descriptor 2 (e.g. on every
+    attempt to reopen a lost device), which would tear the live view apart.
+    Only done when stdout is a terminal; the log's path is printed afterwards.
+    """
+    if not sys.stdout.isatty():
+        yield
+        return
+    import platformdirs
+
+    log_dir = Path(platformdirs.user_log_dir("assist"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / "listen-driver.log"
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(log_path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            wrote = log.tell()
+    if wrote:
+        print(f"audio driver messages were written to {log_path}", file=sys.stderr)
+
+
+def _stats_line(stats: dict) -> str:
+    parts = []
+    for ch, s in stats.items():
+        extra = ""
+        if "dropped" in s:
+            extra = f", dropped {s['dropped']}, overflows {s['overflows']}, device lost {s['lost']}x"
+        parts.append(f"{ch}: {s['audio_seconds']}s audio, {s['finals']} utterances, RTF {s['real_time_factor']}{extra}")
+    return "; ".join(parts)

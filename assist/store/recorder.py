@@ -93,7 +93,8 @@ class SessionRecorder:
             pid = os.getpid()
             self._pending.append(("session start", lambda: store.begin_session(event, owner_pid=pid)))
         elif isinstance(event, AssistResult):
-            if not event.utterance.final or self.session_id is None:
+            # an empty final only tells views to clear a partial that came to nothing
+            if not event.utterance.final or self.session_id is None or not event.utterance.text.strip():
                 return
             sid = self.session_id
             stage_key = (event.stage.playbook_id, event.stage.index) if event.stage else None

@@ -1,0 +1,128 @@
+"""The console view of a live call for ``assist listen`` / ``assist replay``.
+
+A ``rich.live.Live`` display, not a log dump: the transcript with each
+growing partial shown grey and replaced in place by its final, the latest FAQ
+answers, the current script stage with the next line to say, red compliance
+warnings and device problems, and a level meter per channel.
+
+``TerminalView`` is a ``Call`` subscriber: ``__call__`` runs in the recognizer
+and capture threads and only updates state under a lock; ``render`` runs in
+rich's refresh thread and reads that state under the same lock.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from assist.events import (AssistResult, AudioGap, AudioLevel, CallEnded, CallStarted, DeviceProblem,
+                           StoreProblem)
+
+_SPEAKER_STYLE = {"agent": "cyan", "customer": "magenta", "unknown": "white"}
+_SPEAKER_LABEL = {"agent": "坐席", "customer": "客户", "unknown": "通话"}
+
+
+class TerminalView:
+    def __init__(self, console: Console | None = None, max_lines: int = 12):
+        self.console = console or Console()
+        self._max_lines = max_lines
+        self._lock = threading.Lock()
+        self._segments: OrderedDict[str, tuple[str, str, bool, float | None]] = OrderedDict()
+        self._faq: tuple = ()
+        self._stage = None
+        self._next_line = ""
+        self._warnings: list[tuple[str, str]] = []  # (style, text)
+        self._levels: dict[str, float] = {}
+        self._session = ""
+        self._started = None
+        self._ended = False
+
+    # -- worker threads -------------------------------------------------------------
+    def __call__(self, event: object) -> None:
+        with self._lock:
+            if isinstance(event, AssistResult):
+                self._on_result(event)
+            elif isinstance(event, AudioLevel):
+                self._levels[event.channel] = event.rms
+            elif isinstance(event, DeviceProblem):
+                style = "green" if event.recovered else "bold red"
+                fix = f" — {event.fix}" if event.fix else ""
+                self._warn(style, f"{event.message}{fix}")
+            elif isinstance(event, AudioGap):
+                self._warn("yellow", f"gap on {event.channel}: {event.start:.1f}–{event.end:.1f}s ({event.reason})")
+            elif isinstance(event, StoreProblem):
+                self._warn("green" if event.recovered else "bold red", f"session store: {event.message}")
+            elif isinstance(event, CallStarted):
+                self._session, self._started = event.session_id, time.monotonic()
+            elif isinstance(event, CallEnded):
+                self._ended = True
+
+    def _warn(self, style: str, text: str) -> None:
+        self._warnings.append((style, text))
+        del self._warnings[:-4]
+
+    def _on_result(self, result: AssistResult) -> None:
+        u = result.utterance
+        key = u.segment or f"{u.speaker}-{id(u)}"
+        if u.final and not u.text:
+            self._segments.pop(key, None)  # a partial that came to nothing
+        else:
+            self._segments[key] = (u.speaker, u.text, u.final, u.start)
+            self._segments.move_to_end(key)
+        while len(self._segments) > self._max_lines:
+            self._segments.popitem(last=False)
+        shown = tuple(h for h in result.faq if h.shown)
+        if shown:
+            self._faq = shown[:2]
+        if result.stage is not None:
+            self._stage = result.stage
+        if result.suggestions:
+            self._next_line = result.suggestions[0].text
+        for w in result.warnings:
+            if u.final:
+                self._warn("bold red", f"⚠ {w.title}: “{w.said}” → {w.message}")
+
+    # -- rich's refresh thread ---------------------------------------------------------
+    def render(self):
+        with self._lock:
+            transcript = Text()
+            for speaker, text, final, start in self._segments.values():
+                stamp = f"{start:6.1f}s " if start is not None else "        "
+                transcript.append(stamp, style="dim")
+                transcript.append(f"{_SPEAKER_LABEL.get(speaker, speaker)} ", style=_SPEAKER_STYLE.get(speaker, ""))
+                transcript.append(text + "\n", style="" if final else "grey50 italic")
+            if not self._segments:
+                transcript.append("listening…", style="dim")
+            side = Table.grid(padding=(0, 1))
+            if self._stage is not None:
+                side.add_row(Text(f"阶段 {self._stage.index}: {self._stage.title}", style="bold"))
+            if self._next_line:
+                side.add_row(Text(f"下一句: {self._next_line}", style="green"))
+            for h in self._faq:
+                side.add_row(Text(f"FAQ {h.question}", style="bold yellow"))
+                side.add_row(Text(f"  {h.answer}"))
+            levels = Text()
+            for ch, rms in sorted(self._levels.items()):
+                bar = "█" * min(20, int(rms * 60))
+                levels.append(f"{ch:<8} {bar:<20} ", style=_SPEAKER_STYLE.get(ch, ""))
+            warnings = [Text(text, style=style) for style, text in self._warnings]
+            elapsed = time.monotonic() - self._started if self._started else 0.0
+            title = f"assist — call {self._session} — {elapsed:5.0f}s" + ("  (ended)" if self._ended else "  Ctrl-C ends the call")
+            parts = [Panel(transcript, title="transcript", border_style="blue")]
+            if side.row_count:
+                parts.append(Panel(side, title="script / FAQ", border_style="green"))
+            if warnings:
+                parts.append(Panel(Group(*warnings), title="warnings", border_style="red"))
+            parts.append(levels)
+            return Panel(Group(*parts), title=title)
+
+    def live(self) -> Live:
+        """A ``Live`` display to use as a context manager around the call (main thread)."""
+        return Live(get_renderable=self.render, console=self.console, refresh_per_second=6,
+                    transient=False, redirect_stderr=False)
