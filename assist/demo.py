@@ -162,9 +162,10 @@ class DemoPlayer:
                 self._levels(line.speaker, clock)
                 call.hear(Utterance(speaker=line.speaker, text=line.text, start=line.start,
                                     end=line.end, final=True, segment=seg, confidence=1.0))
-                self._levels("", clock)
                 if self.on_line:
                     self.on_line(i, line)
+                    self._running.wait()  # on_line may have paused the player: hold everything
+                self._levels("", clock)
         finally:
             call.end(interrupted=interrupted)
             self.finished.set()

@@ -32,8 +32,9 @@ class Card(QFrame):
         self.title = QLabel(title, objectName="cardTitle")
         self.body = QLabel(placeholder, objectName="cardBody")
         self.body.setWordWrap(True)
+        self.body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.body.setProperty("empty", True)
+        self.body.setProperty("empty", "true")
         self.head = QLabel("", objectName="cardHead")  # e.g. the FAQ question the answer belongs to
         self.head.setWordWrap(True)
         self.head.setVisible(False)
@@ -89,7 +90,7 @@ class Card(QFrame):
         self.copy_button.setEnabled(False)
 
     def _set_empty(self, empty: bool) -> None:
-        self.body.setProperty("empty", empty)
+        self.body.setProperty("empty", "true" if empty else "false")
         self.body.style().unpolish(self.body)
         self.body.style().polish(self.body)
 
@@ -98,7 +99,7 @@ class Card(QFrame):
             return
         QApplication.clipboard().setText(self.body.text())
         self.copy_button.setText("已复制 ✓")
-        QTimer.singleShot(1200, lambda: self.copy_button.setText("复制"))
+        QTimer.singleShot(1200, self.copy_button, lambda: self.copy_button.setText("复制"))
         self.copied.emit(self.body.text())
 
     def mouseReleaseEvent(self, event) -> None:

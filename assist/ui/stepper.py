@@ -7,7 +7,8 @@ while there is still time to go back. GUI thread only.
 """
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout
 
 from assist.knowledge import Playbook
 from assist.ui.theme import LIGHT, Theme
@@ -34,7 +35,10 @@ def stage_states(n_stages: int, current: int | None, done: tuple[int, ...]) -> l
 
 
 class StageStepper(QFrame):
-    """A vertical list of stage rows; rebuilt when the playbook changes, restyled in place."""
+    """A compact row of numbered stage pills plus the current stage's title (fits a narrow panel).
+
+    Rebuilt when the playbook changes, restyled in place as the call moves on.
+    """
 
     def __init__(self, parent=None, theme: Theme = LIGHT):
         super().__init__(parent)
@@ -43,14 +47,24 @@ class StageStepper(QFrame):
         self.playbook: Playbook | None = None
         self.current: int | None = None
         self.done: tuple[int, ...] = ()
-        self._rows: list[QLabel] = []
+        self._pills: list[QLabel] = []
         self._title = QLabel("通话阶段", objectName="sectionTitle")
-        self._lay = QVBoxLayout(self)
-        self._lay.setContentsMargins(0, 0, 0, 0)
-        self._lay.setSpacing(1)
-        self._lay.addWidget(self._title)
-        self._empty = QLabel("自动识别话术：通话开始后显示阶段", objectName="muted")
-        self._lay.addWidget(self._empty)
+        self._title.setWordWrap(True)
+        self._row = QHBoxLayout()
+        self._row.setSpacing(3)
+        self._row.addStretch(1)
+        self._now = QLabel("自动识别话术：通话开始后显示阶段", objectName="muted")
+        self._now.setWordWrap(True)
+        self._skipped = QLabel()
+        self._skipped.setWordWrap(True)
+        self._skipped.hide()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(3)
+        lay.addWidget(self._title)
+        lay.addLayout(self._row)
+        lay.addWidget(self._now)
+        lay.addWidget(self._skipped)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -60,20 +74,22 @@ class StageStepper(QFrame):
         if playbook is self.playbook:
             return
         self.playbook = playbook
-        for row in self._rows:
-            row.deleteLater()
-        self._rows = []
+        for pill in self._pills:
+            self._row.removeWidget(pill)
+            pill.deleteLater()
+        self._pills = []
         self.current, self.done = None, ()
-        self._empty.setVisible(playbook is None)
         if playbook is None:
             self._title.setText("通话阶段")
+            self._now.setText("自动识别话术：通话开始后显示阶段")
+            self._skipped.hide()
             return
         self._title.setText(f"通话阶段 · {playbook.title}")
         for stage in playbook.stages:
-            row = QLabel()
-            row.setWordWrap(True)
-            self._lay.addWidget(row)
-            self._rows.append(row)
+            pill = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+            pill.setMinimumWidth(30)
+            self._row.insertWidget(self._row.count() - 1, pill)
+            self._pills.append(pill)
         self._restyle()
 
     def update_progress(self, current: int | None, done: tuple[int, ...]) -> None:
@@ -92,8 +108,20 @@ class StageStepper(QFrame):
             return
         t = self.theme
         colours = {DONE: t.done, CURRENT: t.accent, SKIPPED: t.skipped, TODO: t.muted}
-        for row, stage, state in zip(self._rows, self.playbook.stages, self.states()):
-            weight = "bold" if state == CURRENT else "normal"
-            row.setText(f"{MARKS[state]}  {stage.index}. {stage.title}")
-            row.setToolTip(STATE_NAMES[state])
-            row.setStyleSheet(f"color: {colours[state]}; font-weight: {weight};")
+        states = self.states()
+        for pill, stage, state in zip(self._pills, self.playbook.stages, states):
+            c = colours[state]
+            filled = state in (DONE, CURRENT)
+            pill.setText(f"{MARKS[state]}{stage.index}" if state != TODO else str(stage.index))
+            pill.setToolTip(f"{stage.index}. {stage.title}（{STATE_NAMES[state]}）")
+            pill.setStyleSheet(
+                f"color: {'#ffffff' if filled else c}; background: {c if filled else 'transparent'};"
+                f" border: 1px solid {c}; border-radius: 9px; padding: 1px 3px; font-weight: bold;")
+        if self.current:
+            st = self.playbook.stage(self.current)
+            self._now.setText(f"▶ 第 {st.index}/{len(self.playbook.stages)} 阶段：{st.title}")
+            self._now.setStyleSheet(f"color: {t.accent}; font-weight: bold;")
+        skipped = [st for st, s in zip(self.playbook.stages, states) if s == SKIPPED]
+        self._skipped.setText("已跳过：" + "；".join(f"{st.index}. {st.title}" for st in skipped))
+        self._skipped.setStyleSheet(f"color: {t.skipped};")
+        self._skipped.setVisible(bool(skipped))

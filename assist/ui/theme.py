@@ -21,7 +21,7 @@ FONT_FAMILIES = (
 DEFAULT_FONT_PT = 12
 MIN_FONT_PT, MAX_FONT_PT = 9, 22
 
-SPEAKER_LABELS = {"agent": "坐席", "customer": "客户", "unknown": "？"}
+SPEAKER_LABELS = {"agent": "坐席", "customer": "客户", "unknown": "通话"}  # unknown: one mixed channel
 
 
 @dataclass(frozen=True)
@@ -117,3 +117,22 @@ QProgressBar::chunk {{ background: {t.done}; border-radius: 3px; }}
 QFrame#panelFrame {{ border: 3px solid {t.window}; }}
 QFrame#panelFrame[flash="true"] {{ border: 3px solid {t.danger}; }}
 """
+
+
+def apply_look(theme: Theme, pt: int = DEFAULT_FONT_PT) -> None:
+    """Set the font and style sheet on the whole application (GUI thread)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    app.setFont(ui_font(pt))
+    app.setStyleSheet(style_sheet(theme, pt))
+
+
+def apply_saved_look(settings) -> None:
+    """Apply the theme and font size the panel saved in ``settings`` (a QSettings)."""
+    theme = THEMES.get(str(settings.value("theme", "light")), LIGHT)
+    try:
+        pt = int(settings.value("font_pt", DEFAULT_FONT_PT))
+    except (TypeError, ValueError):
+        pt = DEFAULT_FONT_PT
+    apply_look(theme, max(MIN_FONT_PT, min(MAX_FONT_PT, pt)))

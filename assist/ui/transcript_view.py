@@ -15,7 +15,8 @@ from assist.events import ComplianceWarning, Utterance
 from assist.ui.theme import LIGHT, SPEAKER_LABELS, Theme
 
 
-def _fmt(colour: str, bold: bool = False, italic: bool = False, underline: str | None = None) -> QTextCharFormat:
+def _fmt(colour: str, bold: bool = False, italic: bool = False, underline: str | None = None,
+         background: str | None = None) -> QTextCharFormat:
     f = QTextCharFormat()
     f.setForeground(QColor(colour))
     if bold:
@@ -24,7 +25,8 @@ def _fmt(colour: str, bold: bool = False, italic: bool = False, underline: str |
     if underline:
         f.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
         f.setUnderlineColor(QColor(underline))
-        f.setBackground(QColor(underline).lighter(185))
+    if background:
+        f.setBackground(QColor(background))
     return f
 
 
@@ -36,6 +38,7 @@ class TranscriptView(QTextBrowser):
         self.setObjectName("transcript")
         self.setOpenLinks(False)
         self.setReadOnly(True)
+        self.setPlaceholderText("通话内容会实时显示在这里（灰色斜体是正在识别的话）")
         self.theme = theme
         self._blocks: dict[str, int] = {}  # segment -> block number (blocks are only ever appended)
         self._follow = True  # keep scrolled to the bottom unless the agent scrolled up to read
@@ -83,7 +86,7 @@ class TranscriptView(QTextBrowser):
             if a >= b:
                 continue
             cursor.insertText(utt.text[pos:a], text_fmt)
-            cursor.insertText(utt.text[a:b], _fmt(t.danger, bold=True, underline=t.danger))
+            cursor.insertText(utt.text[a:b], _fmt(t.danger, bold=True, underline=t.danger, background=t.danger_bg))
             pos = b
         cursor.insertText(utt.text[pos:], text_fmt)
         if utt.final:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from assist.events import ComplianceWarning
 
+MAX_LINES = 6  # of a notice's message shown in the banner
 SEVERITY_NAMES = {"critical": "严重违规", "warning": "合规提醒", "info": "提示"}
 
 
@@ -99,8 +100,12 @@ class WarningBanner(QFrame):
         self.title.setText(f"⚠ {SEVERITY_NAMES.get(w.severity, w.severity)}：{w.title}")
         self.said.setText(f"你说了：“{w.said or self._queue[0].text}”")
         self.instead.setText(f"应改为：{w.message}")
-        self.source.setText(f"依据：{w.source}" if w.source else "")
-        self.source.setVisible(bool(w.source))
+        # The full source list can be long: the first one fits the narrow panel, the rest is a tooltip.
+        first = w.source.replace(";", "；").split("；")[0].strip() if w.source else ""
+        more = " 等" if first and len(first) < len(w.source.strip()) else ""
+        self.source.setText(f"依据：{first}{more}" if first else "")
+        self.source.setToolTip(w.source)
+        self.source.setVisible(bool(first))
         rest = len(self._queue) - 1
         self.more.setText(f"还有 {rest} 条待确认" if rest else "")
         self.show()
@@ -141,7 +146,11 @@ class NoticeBanner(QFrame):
     def show_problem(self, kind: str, message: str, fix: str = "", action: tuple[str, str] | None = None) -> None:
         """Show a problem of ``kind`` (model, device, kb, store, demo); ``action`` is (key, button text)."""
         self.kind = kind
+        lines = message.splitlines()
+        if len(lines) > MAX_LINES:  # e.g. a KB error listing every problem: the rest in the tooltip
+            message = "\n".join(lines[:MAX_LINES] + [f"……（另有 {len(lines) - MAX_LINES} 行，悬停查看全部）"])
         self.message.setText(f"<b>{_escape(message)}</b>")
+        self.message.setToolTip("\n".join(lines))
         self.fix.setText(f"怎么办：{fix}" if fix else "")
         self.fix.setVisible(bool(fix))
         self._action_key = action[0] if action else ""

@@ -1,0 +1,401 @@
+"""Where the Qt app is put together: one QApplication, one panel, one call at a time.
+
+``CallController`` owns the knowledge base (through ``KbWatcher``), the session
+store, the event bridge and the current call with its source: live audio
+(``assist.listening.Listener``) or the demo player. It creates a fresh
+``AssistEngine`` and ``Call`` per call and subscribes the store's recorder and
+the bridge to it; the panel only sees events through the bridge's queued
+signals. Problems (KB broken, store unusable, model or device missing) become
+banners on the panel with their fix instead of exceptions.
+
+``run_panel``, ``run_demo``, ``run_browse`` and ``run_review`` are the CLI's
+entry points (``assist``, ``assist demo``, ``assist browse``, ``assist
+review``). Everything here runs on the GUI thread, except the demo/listener
+callbacks noted as such.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+import sys
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from assist.ui.bridge import EventBridge
+from assist.ui.kb_watcher import KbWatcher
+from assist.ui.panel import Panel
+from assist.ui.theme import apply_saved_look
+from assist.ui.warning_banner import PendingWarning
+
+log = logging.getLogger(__name__)
+Q = Qt.ConnectionType.QueuedConnection
+DEMO_OFFER = ("demo", "播放演示通话")
+
+
+def ensure_app() -> QApplication:
+    """The one QApplication (created on first use, on the main thread)."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("assist")
+        app.setOrganizationName("assist")
+        app.setApplicationDisplayName("assist 坐席助手")
+    return app
+
+
+class CallController(QObject):
+    """Starts and stops calls for a panel and routes their events to it and to the store."""
+
+    demo_mark = Signal(int, str)  # demo line index and its mark, emitted from the demo thread
+    live_failed = Signal(str, str, str)  # kind, message, fix; emitted from the listener start thread
+
+    def __init__(self, panel: Panel, *, kb_dir: str | Path | None = None, open_store: bool = True,
+                 demo: bool = False, demo_speed: float = 2.0, demo_fast: bool = False,
+                 demo_file: str | Path | None = None, pause_on_mark: bool = False):
+        super().__init__(panel)
+        self.panel = panel
+        self.demo_mode = demo
+        self.demo_speed = demo_speed
+        self.demo_fast = demo_fast
+        self.demo_file = demo_file
+        self.pause_on_mark = pause_on_mark
+        self.call = None
+        self.player = None
+        self.listener = None
+        self.store = None
+        self.recorder = None
+        self.browser = None
+        self.review = None
+        self._acks_waiting: list[tuple[str, PendingWarning]] = []
+
+        self.bridge = EventBridge(self)
+        b = self.bridge
+        b.call_started.connect(panel.on_call_started, Q)
+        b.call_ended.connect(panel.on_call_ended, Q)
+        b.call_ended.connect(self._on_call_ended, Q)
+        b.result.connect(panel.on_result, Q)
+        b.result.connect(self._retry_acks, Q)
+        b.level.connect(panel.on_level, Q)
+        b.device_problem.connect(panel.on_device_problem, Q)
+        b.store_problem.connect(panel.on_store_problem, Q)
+
+        panel.start_requested.connect(self.start)
+        panel.stop_requested.connect(self.stop)
+        panel.notes_edited.connect(self.save_notes)
+        panel.warning_acknowledged.connect(self.acknowledge)
+        panel.browse_requested.connect(self.open_browser)
+        panel.review_requested.connect(self.open_review)
+        panel.notice_action.connect(self._on_notice_action)
+        self.live_failed.connect(self._on_live_failed, Q)
+
+        self.kb_watcher = KbWatcher(kb_dir, self)
+        self.kb_watcher.loaded.connect(self._on_kb_loaded)
+        self.kb_watcher.failed.connect(self._on_kb_failed)
+        self.kb_watcher.reload()
+        if open_store:
+            self._open_store()
+
+    # -- setup ----------------------------------------------------------------------------------
+
+    @property
+    def kb(self):
+        return self.kb_watcher.kb
+
+    def _on_kb_loaded(self, kb) -> None:
+        self.panel.set_kb(kb)
+        self.panel.notice.dismiss("kb")
+
+    def _on_kb_failed(self, message: str) -> None:
+        kept = "仍在使用上次加载成功的知识库。" if self.kb is not None else "没有可用的知识库，无法开始通话。"
+        self.panel.show_problem(
+            "kb", f"知识库有错误（{self.kb_watcher.kb_dir}）：{message}",
+            f"{kept}修改出错的文件并保存后会自动重新加载；运行 assist kb check 可列出全部问题。")
+
+    def _open_store(self) -> None:
+        from assist.store import SessionRecorder, StoreError, open_store
+
+        try:
+            self.store = open_store()
+        except StoreError as e:
+            self.panel.show_problem("store", f"无法打开通话记录库：{e}",
+                                    "检查数据目录（ASSIST_DATA_DIR）是否可写；本次通话不会被保存。")
+            return
+        # on_problem runs on the recorder's (worker) thread: hand it to the bridge like any event.
+        self.recorder = SessionRecorder(self.store, on_problem=self.bridge)
+        if self.store.open_warning:
+            self.panel.show_problem("store", self.store.open_warning, "旧文件已保留，可交给技术支持检查。")
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    @property
+    def in_call(self) -> bool:
+        return self.call is not None
+
+    def start(self, playbook_id: str = "", demo: bool | None = None) -> bool:
+        """Start a call (demo or live); False, with a banner saying why, if it cannot."""
+        if self.in_call:
+            return False
+        if self.kb is None:
+            self._on_kb_failed(self.kb_watcher.error or "not loaded")
+            return False
+        from assist.call import Call
+        from assist.engine import AssistEngine, UnknownPlaybook
+
+        try:
+            engine = AssistEngine(self.kb, playbook_id or None)
+        except UnknownPlaybook as e:
+            self.panel.show_problem("kb", f"知识库里没有这个话术：{e}", "在下拉框里选择另一个话术或“自动识别”。")
+            return False
+        subscribers = (self.recorder, self.bridge) if self.recorder else (self.bridge,)
+        call = Call(engine, subscribers=subscribers)
+        use_demo = self.demo_mode if demo is None else demo
+        if use_demo:
+            return self._start_demo(call)
+        return self._start_live(call)
+
+    def _start_demo(self, call) -> bool:
+        from assist.demo import DemoError, DemoPlayer, load_demo
+
+        try:
+            lines = load_demo(self.demo_file)
+        except DemoError as e:
+            self.panel.show_problem("demo", f"演示通话无法播放：{e}", "检查 resources/demo_call.jsonl。")
+            return False
+        self.call = call
+        self.player = DemoPlayer(call, lines, speed=self.demo_speed, fast=self.demo_fast,
+                                 on_line=self._on_demo_line)
+        self.panel.notice.dismiss("model")
+        self.player.start()
+        return True
+
+    def _on_demo_line(self, index: int, line) -> None:
+        """Demo thread: pause at a marked line if asked (for the screenshot), tell the GUI."""
+        if line.mark:
+            if self.pause_on_mark and self.player is not None:
+                self.player.pause()
+            self.demo_mark.emit(index, line.mark)
+
+    def _start_live(self, call) -> bool:
+        """Start listening; the model load and device checks take seconds, so they run on a worker."""
+        try:
+            from assist.listening import Listener
+        except ImportError as e:
+            self.panel.show_problem("model", f"实时收音模块不可用：{e}", "可以先播放演示通话看看效果。", DEMO_OFFER)
+            return False
+        from assist.config import ConfigError, load_config
+
+        try:
+            cfg = load_config()
+        except ConfigError as e:
+            self.panel.show_problem("device", str(e), "修正或删除该配置文件，再运行 assist devices 重新选择设备。")
+            return False
+        self.call = call
+        self.listener = Listener(call, agent_device=cfg.agent_device, customer_device=cfg.customer_device,
+                                 model_path=cfg.model_path)
+        self.panel.status.setText("正在加载语音模型、打开耳机……")
+        threading.Thread(target=self._live_start_worker, args=(self.listener,), name="assist-listen-start",
+                         daemon=True).start()
+        return True
+
+    def _live_start_worker(self, listener) -> None:
+        """Worker thread: Listener.start() (model load, devices); failures go back as a signal."""
+        from assist.asr.models import ModelMissing
+
+        try:
+            listener.start()
+        except ModelMissing as e:
+            self.live_failed.emit("model", f"没有可用的中文语音模型：{e.problem}", f"运行 {e.fix}")
+        except Exception as e:  # device errors and the like: a banner, never a crash
+            log.warning("live call could not start: %s", e)
+            fix = getattr(e, "fix", "") or "运行 assist devices 检查耳机和输入设备，然后重试。"
+            self.live_failed.emit("device", f"无法开始收音：{getattr(e, 'message', e)}", fix)
+
+    def _on_live_failed(self, kind: str, message: str, fix: str) -> None:
+        ended = self.call is not None and self.call.started_at is not None
+        self.call = None
+        self.listener = None
+        self.panel.show_problem(kind, message, fix, DEMO_OFFER)
+        if not ended:
+            self.panel.status.setText("未在通话中 · 按 F8 开始")
+
+    def stop(self) -> None:
+        """End the current call; the CallEnded event then resets the panel."""
+        if self.player is not None:
+            self.player.stop()  # the player ends the call on its thread
+        elif self.listener is not None:
+            # stop() drains the recognizers (can take a moment): not on the GUI thread.
+            self.panel.status.setText("正在结束通话，整理最后几句……")
+            threading.Thread(target=self.listener.stop, name="assist-listen-stop", daemon=True).start()
+
+    def _on_call_ended(self, _evt) -> None:
+        self.call = None
+        self.player = None
+        self.listener = None
+
+    def shutdown(self) -> None:
+        """Window closing: stop the call, write what is buffered (GUI thread)."""
+        if self.player is not None:
+            self.player.stop()
+            self.player.wait(2.0)
+        elif self.listener is not None:
+            self.listener.stop(interrupted=True)
+        if self.recorder is not None:
+            self.recorder.close()
+
+    def _on_notice_action(self, key: str) -> None:
+        if key == "demo":
+            self.start(self.panel.selected_playbook(), demo=True)
+
+    # -- store writes from the panel --------------------------------------------------------------
+
+    def save_notes(self, session_id: str, text: str) -> None:
+        if self.store is None:
+            self.panel.mark_notes_saved(False, "记录库不可用")
+            return
+        from assist.store import StoreError
+
+        try:
+            self.store.set_notes(session_id, text)
+        except (StoreError, sqlite3.Error) as e:
+            self.panel.mark_notes_saved(False, str(e))
+            return
+        self.panel.mark_notes_saved(True)
+
+    def acknowledge(self, session_id: str, item: PendingWarning) -> None:
+        if self.store is None or not session_id:
+            return
+        if not self._ack_in_store(session_id, item):
+            # The final utterance carrying this warning is not stored yet (agent clicked on a partial).
+            self._acks_waiting.append((session_id, item))
+
+    def _retry_acks(self, result, _stamp=0.0) -> None:
+        if self._acks_waiting and result.utterance.final:
+            waiting, self._acks_waiting = self._acks_waiting, []
+            for sid, item in waiting:
+                if not self._ack_in_store(sid, item) and item.segment != result.utterance.segment:
+                    self._acks_waiting.append((sid, item))
+
+    def _ack_in_store(self, session_id: str, item: PendingWarning) -> bool:
+        from assist.store import StoreError
+
+        try:
+            utts = {u["id"]: u for u in self.store.utterances(session_id)}
+            for row in self.store.warnings(session_id):
+                u = utts.get(row["utterance_id"])
+                if (row["rule_id"] == item.warning.rule_id and not row["acknowledged"]
+                        and u is not None and u["segment"] == item.segment):
+                    self.store.acknowledge_warning(row["id"])
+                    return True
+        except (StoreError, sqlite3.Error) as e:
+            log.warning("could not record the acknowledgement: %s", e)
+            return True  # nothing to retry against
+        return False
+
+    # -- other windows ----------------------------------------------------------------------------
+
+    def open_browser(self) -> None:
+        from assist.ui.kb_browser import KbBrowser
+
+        if self.browser is None:
+            self.browser = KbBrowser(watcher=self.kb_watcher)
+        self.browser.show()
+        self.browser.raise_()
+        self.browser.activateWindow()
+
+    def open_review(self) -> None:
+        from assist.ui.review import ReviewWindow
+
+        if self.review is None:
+            self.review = ReviewWindow(self.store, kb=self.kb)
+        self.review.refresh()
+        self.review.show()
+        self.review.raise_()
+
+
+# -- entry points (CLI) -------------------------------------------------------------------------------
+
+
+def _make_panel() -> tuple[QApplication, Panel]:
+    app = ensure_app()
+    panel = Panel(settings=QSettings())
+    return app, panel
+
+
+def _show_docked(panel: Panel) -> None:
+    panel.show()
+    panel.dock_right()
+
+
+def run_panel(kb_dir: str | None = None) -> int:
+    """``assist``: the live panel; start/stop listens through the headset."""
+    app, panel = _make_panel()
+    ctl = CallController(panel, kb_dir=kb_dir)
+    app.aboutToQuit.connect(ctl.shutdown)
+    _show_docked(panel)
+    return app.exec()
+
+
+def run_demo(kb_dir: str | None = None, *, fast: bool = False, speed: float = 2.0,
+             screenshot: str | None = None, quit_after: float | None = None,
+             demo_file: str | None = None) -> int:
+    """``assist demo``: the panel playing the sample call through the real engine and store."""
+    app, panel = _make_panel()
+    ctl = CallController(panel, kb_dir=kb_dir, demo=True, demo_fast=fast, demo_speed=speed,
+                         demo_file=demo_file, pause_on_mark=bool(screenshot))
+    app.aboutToQuit.connect(ctl.shutdown)
+    if screenshot:
+        def take(_index: int, mark: str) -> None:
+            if mark == "screenshot":
+                # let the queued events before the mark reach the widgets, then grab
+                QApplication.processEvents()
+                panel.layout().activate()
+                ok = panel.grab().save(screenshot)
+                print(f"screenshot {'saved to' if ok else 'could not be saved to'} {screenshot}", flush=True)
+            if ctl.player is not None:
+                ctl.player.resume()
+            if quit_after is None:
+                QTimer.singleShot(500, app.quit)
+
+        ctl.demo_mark.connect(take, Q)
+    if quit_after is not None:
+        QTimer.singleShot(int(quit_after * 1000), app.quit)
+    _show_docked(panel)
+    # Start once the window is up so the first events have somewhere to go.
+    QTimer.singleShot(300 if not fast else 50, lambda: ctl.start(panel.selected_playbook()))
+    return app.exec()
+
+
+def run_browse(kb_dir: str | None = None) -> int:
+    """``assist browse``: the knowledge-base browser on its own."""
+    from assist.ui.kb_browser import KbBrowser
+
+    app = ensure_app()
+    browser = KbBrowser(kb_dir=kb_dir)
+    apply_saved_look(QSettings())
+    browser.show()
+    return app.exec()
+
+
+def run_review(session_id: str | None = None) -> int:
+    """``assist review [ID]``: past calls, with one opened if given."""
+    from assist.store import StoreError, open_store
+    from assist.ui.review import ReviewWindow
+
+    app = ensure_app()
+    try:
+        store = open_store()
+    except StoreError as e:
+        store = None
+        err = str(e)
+    else:
+        err = None
+    win = ReviewWindow(store, error=err)
+    apply_saved_look(QSettings())
+    win.refresh()
+    if session_id:
+        win.open_session(session_id)
+    win.show()
+    return app.exec()

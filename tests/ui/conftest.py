@@ -1,0 +1,42 @@
+"""Fixtures for the Qt tests: offscreen Qt, a private data/config dir per test, a demo-call controller.
+
+QT_QPA_PLATFORM must be set before Qt is imported anywhere, hence at the top.
+"""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path, monkeypatch):
+    """Real SQLite store and config in tmp_path; never the developer's own sessions."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("ASSIST_DATA_DIR", str(data))
+    monkeypatch.setenv("ASSIST_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.delenv("ASSIST_KB", raising=False)
+    return data
+
+
+@pytest.fixture
+def panel(qtbot):
+    from assist.ui.panel import Panel
+
+    p = Panel(settings=None)
+    qtbot.addWidget(p)
+    p.resize(420, 1000)
+    p.show()
+    return p
+
+
+@pytest.fixture
+def demo(qtbot, panel):
+    """A panel wired to a controller that plays the demo call fast, pausing at the marked line."""
+    from assist.ui.app import CallController
+
+    ctl = CallController(panel, demo=True, demo_fast=True, pause_on_mark=True)
+    yield ctl
+    ctl.shutdown()
+    if ctl.store is not None:
+        ctl.store.close()

@@ -1,0 +1,92 @@
+"""The KB browser on the real bundled KB, and on a copy in tmp_path that an edit breaks and fixes."""
+import shutil
+
+from assist.knowledge import default_kb_dir
+
+
+def test_zq_finds_zhanqi(qtbot):
+    from assist.ui.kb_browser import KbBrowser
+
+    b = KbBrowser()
+    qtbot.addWidget(b)
+    b.show()
+    qtbot.keyClicks(b.query, "zq")
+    qtbot.waitUntil(lambda: bool(b.hits) and b.count.text().endswith("条结果"), timeout=3000)
+    assert any("展期" in h.title or "展期" in h.text for h in b.hits[:5])
+    assert "展期" in b.card.toPlainText()
+    b.copy_answer()
+    from PySide6.QtWidgets import QApplication
+
+    assert QApplication.clipboard().text() == b.hits[b.results.currentRow()].text
+
+
+def test_filter_by_playbook_and_tag(qtbot):
+    from assist.ui.kb_browser import KbBrowser
+
+    b = KbBrowser()
+    qtbot.addWidget(b)
+    everything = len(b.hits)
+    b.playbook_box.setCurrentIndex(b.playbook_box.findData("changjiang_extension"))
+    assert 0 < len(b.hits) < everything
+    assert all(not h.playbooks or "changjiang_extension" in h.playbooks for h in b.hits)
+    if b.tag_box.count() > 1:
+        b.tag_box.setCurrentIndex(1)
+        tag = b.tag_box.currentData()
+        assert all(tag in h.tags for h in b.hits)
+
+
+def _break(kb_dir):
+    f = sorted((kb_dir / "faqs").glob("*.yaml"))[0]
+    good = f.read_text(encoding="utf-8")
+    f.write_text(good + "\n  - id: [unclosed\n", encoding="utf-8")
+    return f, good
+
+
+def test_broken_kb_shows_banner_not_crash(qtbot, tmp_path):
+    from assist.ui.kb_browser import KbBrowser
+
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(default_kb_dir(), kb_dir)
+    _break(kb_dir)
+    b = KbBrowser(kb_dir=kb_dir)
+    qtbot.addWidget(b)
+    b.show()
+    assert b.notice.isVisible() and b.notice.kind == "kb"
+    assert "faqs" in b.notice.message.text()
+    assert b.hits == []
+
+
+def test_edit_reloads_and_bad_edit_keeps_last_good_kb(qtbot, tmp_path):
+    from assist.ui.kb_browser import KbBrowser
+
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(default_kb_dir(), kb_dir)
+    b = KbBrowser(kb_dir=kb_dir)
+    qtbot.addWidget(b)
+    b.show()
+    first = b.kb
+    assert first is not None and not b.notice.isVisible()
+
+    f, good = _break(kb_dir)
+    qtbot.waitUntil(lambda: b.notice.isVisible(), timeout=5000)
+    assert b.kb is first, "a broken edit must keep the last good KB"
+    assert b.hits, "the browser keeps working on the last good KB"
+
+    f.write_text(good.replace("申请展期后征信会受影响吗？", "展期以后征信会受影响吗？"), encoding="utf-8")
+    qtbot.waitUntil(lambda: not b.notice.isVisible(), timeout=5000)
+    assert b.kb is not first
+    b.query.setText("展期以后征信")
+    b.run_search()
+    assert b.hits and b.hits[0].title == "展期以后征信会受影响吗？"
+
+
+def test_panel_shows_kb_error_with_fix(qtbot, tmp_path, panel):
+    from assist.ui.app import CallController
+
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(default_kb_dir(), kb_dir)
+    _break(kb_dir)
+    ctl = CallController(panel, kb_dir=kb_dir, open_store=False, demo=True, demo_fast=True)
+    assert panel.notice.isVisible() and panel.notice.kind == "kb"
+    assert "assist kb check" in panel.notice.fix.text()
+    assert ctl.start("") is False  # no KB at all: refuse with the banner, don't crash
