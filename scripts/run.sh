@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Install everything (see setup.sh) and run assist's demo call: the real engine,
 # session store and side panel, no microphone or model needed. On a machine with no
-# display it runs the panel under Xvfb, saves a screenshot to demo-panel.png and
-# prints the call's summary.
+# display the panel runs under Xvfb and a screenshot is saved to demo-panel.png.
+# Then the recorded call is shown as the agent reviews it afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
-  exec .venv/bin/assist demo "$@"
+  .venv/bin/assist demo "$@"
+else
+  echo "run: no display here; running the demo under Xvfb (screenshot: demo-panel.png)"
+  xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/assist demo --fast --screenshot demo-panel.png --quit-after 20 "$@"
 fi
-echo "run: no display here; running the demo under Xvfb (screenshot: demo-panel.png)"
-xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/assist demo --fast --screenshot demo-panel.png --quit-after 20 "$@"
+latest=$(.venv/bin/python -c "from assist.store import open_store; s = open_store().list_sessions(1); print(s[0]['id'] if s else '')")
+if [ -n "$latest" ]; then
+  echo "run: the demo call as recorded (assist sessions show $latest):"
+  .venv/bin/assist sessions show "$latest"
+fi

@@ -202,17 +202,23 @@ def _read_playbook(doc, rel: str, issues: list[KBIssue]) -> Playbook | None:
     )
 
 
+def _entries(r: _Reader, doc, key: str, what: str, needs: str):
+    """The mappings of a file's top-level list (``faqs:``, ``rules:``); anything else is reported."""
+    items = doc.get(key) if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        r.problem(doc, f"a {what} file must have a top-level '{key}:' list")
+        return
+    for node in items:
+        if isinstance(node, dict):
+            yield node
+        else:
+            r.problem(doc, f"each {what} must be a mapping with {needs}")
+
+
 def _read_faqs(doc, rel: str, issues: list[KBIssue]) -> list[Faq]:
     r = _Reader(rel, issues)
-    items = doc.get("faqs") if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        r.problem(doc, "an FAQ file must have a top-level 'faqs:' list")
-        return []
     out = []
-    for node in items:
-        if not isinstance(node, dict):
-            r.problem(doc, "each FAQ must be a mapping with id, question and answer")
-            continue
+    for node in _entries(r, doc, "faqs", "FAQ", "id, question and answer"):
         r.known_fields(node, FAQ_FIELDS, "an FAQ")
         out.append(
             Faq(
@@ -241,15 +247,8 @@ def _check_regexes(r: _Reader, node, key: str, patterns: tuple[str, ...]) -> Non
 
 def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:
     r = _Reader(rel, issues)
-    items = doc.get("rules") if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        r.problem(doc, "a rules file must have a top-level 'rules:' list")
-        return []
     out = []
-    for node in items:
-        if not isinstance(node, dict):
-            r.problem(doc, "each rule must be a mapping with id, severity, message, source")
-            continue
+    for node in _entries(r, doc, "rules", "rule", "id, severity, title, message and source"):
         r.known_fields(node, RULE_FIELDS, "a rule")
         rid = r.ident(node)
         severity = r.text(node, "severity")
