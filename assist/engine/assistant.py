@@ -71,7 +71,7 @@ class AssistEngine:
         keys = self.lexicon.keys(utt.text)
         faq = ()
         if speaker in FAQ_SPEAKERS:
-            faq = self.faq.match(keys, self.playbook_id, final=utt.final)
+            faq = self.faq.match(utt.text, keys, self.playbook_id, final=utt.final)
         if speaker in SCRIPT_SPEAKERS and utt.final and keys:
             trackers = [self.trackers[self.fixed_playbook_id]] if self.fixed_playbook_id else self.trackers.values()
             for tracker in trackers:

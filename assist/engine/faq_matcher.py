@@ -12,14 +12,19 @@ import re
 
 from assist.engine.index import PhraseIndex
 from assist.engine.lexicon import Lexicon
+from assist.engine.text import compact, content_chars
 from assist.events import FaqHit
 from assist.knowledge.model import Faq, KnowledgeBase
 
 SHOW_THRESHOLD = 0.40
 PARTIAL_EXTRA = 0.04
 PLAYBOOK_BONUS = 0.03  # FAQs of the call's playbook win ties
-OTHER_PLAYBOOK_PENALTY = 0.10  # FAQs only of other playbooks may answer differently (other products)
+# The call's own FAQ answers for its product; another playbook's FAQ on the same topic
+# may answer differently (other fees, other documents). When both answer the question,
+# the call's own comes first unless the other is clearly the better match.
+PREFER_OWN_WITHIN = 0.15
 MIN_SYLLABLES = 3  # fewer sounds than this is never a question worth a card
+MIN_CONTENT_CHARS = 2  # nor is one whose only content is a single character (你是哪位: 位)
 
 
 class FaqMatcher:
@@ -32,23 +37,23 @@ class FaqMatcher:
                 groups.append(g)
         self.index = PhraseIndex(phrases, groups, lexicon,
                                  context=[(g, f.answer) for g, f in enumerate(self.faqs)])
-        # per playbook: a small bonus for its own FAQs, a penalty for FAQs that belong only to others
+        # per playbook: a small bonus for its own FAQs
         self._by_playbook: dict[str, dict[int, float]] = {}
-        for pb in kb.playbooks:
-            self._by_playbook[pb] = {
-                g: (PLAYBOOK_BONUS if pb in faq.playbooks else -OTHER_PLAYBOOK_PENALTY)
-                for g, faq in enumerate(self.faqs) if faq.playbooks
-            }
+        for g, faq in enumerate(self.faqs):
+            for pb in faq.playbooks:
+                self._by_playbook.setdefault(pb, {})[g] = PLAYBOOK_BONUS
 
-    def match(self, keys: list[str], playbook_id: str | None = None, final: bool = True,
+    def match(self, text: str, keys: list[str], playbook_id: str | None = None, final: bool = True,
               limit: int = 5) -> tuple[FaqHit, ...]:
-        """FAQ hits for an utterance given as ``lexicon.keys(text)``, best first."""
+        """FAQ hits for an utterance (its text, and its keys from ``lexicon.keys``), best first."""
         bonus = self._by_playbook.get(playbook_id or "", None)
         matches = self.index.search(keys, limit=limit, group_bonus=bonus)
         if not matches:
             return ()
         threshold = SHOW_THRESHOLD + (0 if final else PARTIAL_EXTRA)
-        long_enough = len(keys) >= MIN_SYLLABLES
+        long_enough = len(keys) >= MIN_SYLLABLES and content_chars(compact(text).text) >= MIN_CONTENT_CHARS
+        if playbook_id and bonus:
+            matches = _prefer_own(matches, bonus, threshold)
         hits = []
         for m in matches:
             faq = self.faqs[m.group]
@@ -61,6 +66,19 @@ class FaqMatcher:
                 matched=self.index.phrases[m.phrase],
             ))
         return tuple(hits)
+
+
+def _prefer_own(matches: list, own: dict[int, float], threshold: float) -> list:
+    """Put the call's own best FAQ first when it answers too and is close to the best."""
+    best = matches[0]
+    if best.group in own:
+        return matches
+    for m in matches[1:]:
+        if m.group in own and m.score >= threshold and best.score - m.score <= PREFER_OWN_WITHIN:
+            return [m] + [x for x in matches if x is not m]
+        if m.group in own:
+            break
+    return matches
 
 
 _QUESTION_PARTS = re.compile(r"[？?。；;！!]+")

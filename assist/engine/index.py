@@ -21,18 +21,16 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from assist.engine.lexicon import Lexicon
-from assist.engine.text import char_pinyin, fold_syllable
+from assist.engine.text import FUNCTION_CHARS, char_pinyin, fold_syllable
 
 _PAIR_WEIGHT = 1.0
 _SKIP_WEIGHT = 0.5
 _UNIGRAM_WEIGHT = 0.6
 _FUNCTION_WEIGHT = 0.25
 
-# Pronouns, particles and question frames (是不是, 能不能, 怎么, 吗): every
-# question has them, so features made only of these sounds say little about
-# which question it is. Kept, but at a quarter of the weight.
-_FUNCTION_CHARS = "我你您他她它们的地得了着过是吗呢吧啊呀就都也还这那哪个些么什怎样会能可以要不没有在和与跟把被给让对从到很太吧嘛"
-FUNCTION_SYLLABLES = frozenset(fold_syllable(char_pinyin(c)) for c in _FUNCTION_CHARS) - {"hai", "huan"}
+# Features made only of function-word sounds (是不是, 能不能, 怎么, 吗) say little
+# about which question it is: kept, but at a quarter of the weight.
+FUNCTION_SYLLABLES = frozenset(fold_syllable(char_pinyin(c)) for c in FUNCTION_CHARS)
 
 
 def features(keys: list[str]) -> dict[str, float]:

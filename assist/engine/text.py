@@ -23,6 +23,9 @@ from pypinyin import Style, pinyin
 # Hesitation sounds and discourse fillers that carry no meaning for matching.
 # "就是" is deliberately absent: "就是不还" is an objection.
 _FILLER_RE = re.compile(r"[呃嗯啊哦唉诶哎额噢呀嘛呢吧]|那个|这个|就是说|然后呢|怎么说呢|我想问一下|想问一下|我想问问|请问一下|请问|问一下|你好|您好|麻烦你|麻烦您")
+# Pronouns, particles, auxiliaries and question frames: every question has them.
+# 还 is left out on purpose: here it is mostly 还款.
+FUNCTION_CHARS = frozenset("我你您他她它们的地得了着过是吗呢吧啊呀就都也这那哪个些么什怎样会能可以要不没有在和与跟把被给让对从到很太嘛")
 _KEEP = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 _LATIN_RUN = re.compile(r"[a-z0-9]+")
 
@@ -49,6 +52,11 @@ def compact(text: str) -> Compact:
             chars.append(ch)
             offsets.append(i)
     return Compact("".join(chars), tuple(offsets))
+
+
+def content_chars(text: str) -> int:
+    """How many characters of compact text carry content (not fillers, not function words)."""
+    return sum(1 for ch in strip_fillers(text) if ch not in FUNCTION_CHARS)
 
 
 def strip_fillers(text: str) -> str:
