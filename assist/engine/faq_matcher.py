@@ -24,7 +24,8 @@ PLAYBOOK_BONUS = 0.03  # FAQs of the call's playbook win ties
 # the call's own comes first unless the other is clearly the better match.
 PREFER_OWN_WITHIN = 0.15
 MIN_SYLLABLES = 3  # fewer sounds than this is never a question worth a card
-MIN_CONTENT_CHARS = 2  # nor is one whose only content is a single character (你是哪位: 位)
+MIN_CONTENT_CHARS = 2  # one with less content (你是哪位: only 位) is shown only on a close match
+STRONG_MATCH = 0.60
 
 
 class FaqMatcher:
@@ -51,7 +52,10 @@ class FaqMatcher:
         if not matches:
             return ()
         threshold = SHOW_THRESHOLD + (0 if final else PARTIAL_EXTRA)
-        long_enough = len(keys) >= MIN_SYLLABLES and content_chars(compact(text).text) >= MIN_CONTENT_CHARS
+        if len(keys) < MIN_SYLLABLES:
+            threshold = float("inf")
+        elif content_chars(compact(text).text) < MIN_CONTENT_CHARS:
+            threshold = max(threshold, STRONG_MATCH)
         if playbook_id and bonus:
             matches = _prefer_own(matches, bonus, threshold)
         hits = []
@@ -62,7 +66,7 @@ class FaqMatcher:
                 question=faq.question,
                 answer=faq.answer,
                 score=round(m.score, 3),
-                shown=long_enough and m.score >= threshold,
+                shown=m.score >= threshold,
                 matched=self.index.phrases[m.phrase],
             ))
         return tuple(hits)
