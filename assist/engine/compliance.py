@@ -21,11 +21,11 @@ from assist.events import ComplianceWarning, Utterance
 from assist.knowledge.model import KnowledgeBase, Rule
 
 # A negation word, optionally followed by a modal, right before the matched act.
-_MODAL = r"(会|要|能|可能|得|是|用|需要|必|能够|应该|可以|去|来|再|让|有人|人|把|对|你|您|他|她|客户|任何人|别人|钱|款)"
+_MODAL = r"(会|要|能|可能|得|是|用|需要|必|能够|应该|可以|去|来|再|让|有人|人|把|对|你|您|他|她|客户|任何人|别人|钱|款|要求|叫|请|逼)"
 _NEGATION_BEFORE = re.compile(
     r"(不|没有?|别|勿|未|无需|不用|禁止|严禁|从不|绝不|并不|决不|不得|不可)"
     + _MODAL + r"{0,4}"
-    + r"((向|对|跟|和|给|替)[^不没别]{1,10})?"  # 不会向您的家人朋友透露
+    + r"((向|对|跟|和|给|替)[^不没别]{0,10})?"  # 不会向您的家人朋友透露
     + _MODAL + r"{0,4}"
     + r"(转|打|汇|存|付|交|收|联系|找|告诉|通知|透露)?$"  # 不会让您转(到个人账户)
 )

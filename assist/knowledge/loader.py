@@ -240,9 +240,12 @@ def _read_faqs(doc, rel: str, issues: list[KBIssue]) -> list[Faq]:
 def _check_regexes(r: _Reader, node, key: str, patterns: tuple[str, ...]) -> None:
     for p in patterns:
         try:
-            re.compile(p)
+            compiled = re.compile(p)
         except re.error as e:
             r.problem(node, f"bad pattern in '{key}': {p!r}: {e}")
+            continue
+        if key != "unless" and compiled.search("") is not None:
+            r.problem(node, f"pattern in '{key}' matches empty text, so it would fire on every line: {p!r}")
 
 
 def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:

@@ -108,3 +108,11 @@ def test_misspelt_field_is_reported_with_a_suggestion(kb_copy):
     p.write_text(p.read_text(encoding="utf-8").replace("    paraphrases:", "    paraphrase:", 1), encoding="utf-8")
     msgs = issues_of(kb_copy)
     assert any("unknown field 'paraphrase' in an FAQ (did you mean 'paraphrases'?)" in m for m in msgs), msgs
+
+
+def test_pattern_that_matches_everything_is_refused(kb_copy):
+    (kb_copy / "rules" / "greedy.yaml").write_text(
+        "rules:\n  - id: greedy\n    severity: warning\n    title: t\n    message: m\n    source: s\n"
+        "    match:\n      any: ['坐牢|']\n", encoding="utf-8")
+    msgs = issues_of(kb_copy)
+    assert any("rules/greedy.yaml:" in m and "matches empty text" in m for m in msgs), msgs
