@@ -142,7 +142,7 @@ def cmd_list(args) -> int:
         for col in ("Started", "Length", "Status", "Playbook", "Said", "Warnings", "Notes"):
             table.add_column(col, overflow="fold")
         for r in rows:
-            length = clock(r["ended_at"] - r["started_at"]) if r["ended_at"] and r["started_at"] else "—"
+            length = clock(r["duration_s"]) if r["duration_s"] is not None else "—"
             warn = f"{r['n_warnings']}" + (f" ({r['n_critical']} critical)" if r["n_critical"] else "")
             status = _STATUS_SHOWN.get(r["status"], escape(r["status"]))
             table.add_row(escape(r["id"]), _when(r["started_at"]), length, status, escape(r["playbook_id"] or "—"),

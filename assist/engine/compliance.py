@@ -65,11 +65,18 @@ class ComplianceChecker:
             return None
         if not all(p.search(text) for p in cr.all):
             return None
+        # the longest un-negated match of any pattern: the fullest account of what was said
+        best: tuple[int, int] | None = None
         for p in cr.any:
             for m in p.finditer(text):
+                if m.end() == m.start():
+                    continue
                 if cr.rule.match.negatable and _NEGATION_BEFORE.search(text[: m.start()]):
                     continue
-                return self._warning(cr.rule, c.span_in_original(m.start(), m.end()), original)
+                if best is None or m.end() - m.start() > best[1] - best[0]:
+                    best = (m.start(), m.end())
+        if best is not None:
+            return self._warning(cr.rule, c.span_in_original(*best), original)
         if cr.pinyin_any:
             spoken = " ".join(syllables(text, fold=False))
             for p in cr.pinyin_any:

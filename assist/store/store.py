@@ -26,6 +26,14 @@ from assist.store.connection import connect
 from assist.store.errors import StoreError
 from assist.store.masking import mask_text
 
+
+def call_duration(started_at: float | None, ended_at: float | None, speech_end_s: float | None) -> float | None:
+    """A call's length: wall-clock, but never shorter than its speech (a replay at full speed ends at once)."""
+    wall = ended_at - started_at if started_at and ended_at else None
+    if wall is None and speech_end_s is None:
+        return None
+    return max(wall or 0.0, speech_end_s or 0.0)
+
 CHILD_TABLES = ("faq_hits", "suggestions", "warnings", "stages", "call_events", "utterances")
 
 
@@ -192,10 +200,11 @@ class SessionStore:
         return self._reader().execute("SELECT count(*) FROM sessions").fetchone()[0]
 
     def list_sessions(self, limit: int = 50, offset: int = 0) -> list[dict]:
-        """Newest first: id, started_at, ended_at, status, playbook_id, model, n_utterances,
-        n_warnings, n_critical, has_notes."""
-        return self._query(
+        """Newest first: id, started_at, ended_at, duration_s, status, playbook_id, model,
+        n_utterances, n_warnings, n_critical, has_notes."""
+        rows = self._query(
             "SELECT s.id, s.started_at, s.ended_at, s.status, s.playbook_id, s.model,"
+            " (SELECT max(coalesce(u.end_s, u.start_s)) FROM utterances u WHERE u.session_id=s.id) AS speech_end_s,"
             " (SELECT count(*) FROM utterances u WHERE u.session_id=s.id) AS n_utterances,"
             " (SELECT count(*) FROM warnings w WHERE w.session_id=s.id) AS n_warnings,"
             " (SELECT count(*) FROM warnings w WHERE w.session_id=s.id AND w.severity='critical') AS n_critical,"
@@ -203,6 +212,9 @@ class SessionStore:
             " FROM sessions s ORDER BY s.started_at DESC, s.id LIMIT ? OFFSET ?",
             (limit, offset),
         )
+        for r in rows:
+            r["duration_s"] = call_duration(r["started_at"], r["ended_at"], r.pop("speech_end_s"))
+        return rows
 
     def resolve_id(self, id_or_prefix: str) -> str:
         """The full id of the one session whose id is, or starts with, ``id_or_prefix``."""

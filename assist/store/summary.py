@@ -22,6 +22,7 @@ from datetime import date, datetime
 
 from assist.events import SEVERITIES, SPEAKERS
 from assist.store.promises import CUSTOMER_SPEAKERS, extract_promises
+from assist.store.store import call_duration
 
 
 def _iso(ts: float | None) -> str | None:
@@ -48,10 +49,8 @@ def build_summary(bundle: dict, kb=None) -> dict:
         counts[u["speaker"]] += 1
         if u["start_s"] is not None and u["end_s"] is not None and u["end_s"] > u["start_s"]:
             talk[u["speaker"]] = talk.get(u["speaker"], 0.0) + (u["end_s"] - u["start_s"])
-    # wall-clock length, but never shorter than the speech (a replay at full speed ends "at once")
     speech_end = max((u["end_s"] or u["start_s"] or 0.0 for u in utts), default=0.0)
-    wall = s["ended_at"] - s["started_at"] if s.get("ended_at") and s.get("started_at") else 0.0
-    duration = max(wall, speech_end)
+    duration = call_duration(s.get("started_at"), s.get("ended_at"), speech_end) or 0.0
 
     playbook = _playbook(kb, s.get("playbook_id"))
     timeline = [{"index": r["stage_index"], "id": r["stage_id"], "title": r["title"], "at_s": r["at_s"]}

@@ -45,8 +45,8 @@ def _esc(text) -> str:
 
 
 def _duration(row: dict) -> str:
-    if row.get("started_at") and row.get("ended_at"):
-        secs = int(row["ended_at"] - row["started_at"])
+    if row.get("duration_s") is not None:
+        secs = int(row["duration_s"])
         return f"{secs // 60}:{secs % 60:02d}"
     return "—"
 

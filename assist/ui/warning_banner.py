@@ -76,9 +76,18 @@ class WarningBanner(QFrame):
         self.hide()
 
     def add(self, item: PendingWarning) -> bool:
-        """Queue a warning unless this utterance already raised this rule; True if new."""
+        """Queue a warning unless this utterance already raised this rule; True if new.
+
+        A partial result raises a warning as the words come; when the utterance
+        grows (or becomes final) the queued warning is updated in place, so the
+        banner quotes the fullest version of what was said.
+        """
         key = (item.segment, item.warning.rule_id)
         if key in self._seen:
+            for i, queued in enumerate(self._queue):
+                if (queued.segment, queued.warning.rule_id) == key:
+                    self._queue[i] = item
+                    self._refresh()
             return False
         self._seen.add(key)
         self._queue.append(item)
