@@ -44,12 +44,16 @@ class _Entry:
     initials: str
 
 
-def _entry(kind, id_, title, text, searchable, playbooks=(), tags=()) -> _Entry:
+def _entry(kind, id_, title, text, searchable, playbooks=(), tags=(), also=()) -> _Entry:
+    """``searchable`` is matched by text, pinyin and initials; ``also`` (long answers) by text
+    and pinyin only, because two-letter initials match somewhere in any long text."""
     parts = [compact(s).text for s in searchable]
+    extra = [compact(s).text for s in also]
     sylls = [syllables(p, fold=False) for p in parts]
+    extra_sylls = [syllables(p, fold=False) for p in extra]
     return _Entry(kind, id_, title, text, tuple(playbooks), tuple(tags),
-                  "|".join(parts),
-                  "|".join("".join(s) for s in sylls),
+                  "|".join(parts + extra),
+                  "|".join("".join(s) for s in sylls + extra_sylls),
                   "|".join("".join(x[0] for x in s if x) for s in sylls))
 
 
@@ -59,7 +63,8 @@ class KbSearch:
         self.entries: list[_Entry] = []
         for f in kb.faqs:
             self.entries.append(_entry("faq", f.id, f.question, f.answer,
-                                       [f.question, *f.paraphrases, f.answer, *f.tags], f.playbooks, f.tags))
+                                       [f.question, *f.paraphrases, *f.tags], f.playbooks, f.tags,
+                                       also=[f.answer]))
         for pb in kb.playbooks.values():
             for st in pb.stages:
                 for line in st.lines:
