@@ -46,7 +46,7 @@ class KnownModel:
 
 KNOWN_MODELS: dict[str, KnownModel] = {
     "vosk-model-small-cn-0.22": KnownModel(
-        "vosk-model-small-cn-0.22", "small Mandarin model, good for a laptop (default)", 42,
+        "vosk-model-small-cn-0.22", "small Mandarin model, good for a laptop", 42,
         "3af8b0e7e0f835ae9d414ce5df580237a3cfb08d586c9fbbb0f7ff29ad5b14ba"),
     "vosk-model-cn-0.22": KnownModel(
         "vosk-model-cn-0.22", "large Mandarin model, more accurate, needs ~4 GB RAM", 1300, None),

@@ -83,6 +83,8 @@ def read_wav(path: str | Path) -> WavAudio:
                            f"`sox {path.name} -r 16000 -c 1 -b 16 out.wav`") from None
         raise WavError(f"{path}: not a readable PCM WAV file ({e})") from None
     except (EOFError, OSError) as e:
+        if path.read_bytes()[:4] != b"RIFF":
+            raise WavError(f"{path}: not a WAV file (it does not start with a RIFF header)") from None
         raise WavError(f"{path}: truncated or unreadable WAV file ({e or 'unexpected end of file'})") from None
     if nch not in (1, 2):
         raise WavError(f"{path}: {nch} channels; only mono (one speaker) or stereo "
