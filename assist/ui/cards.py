@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from assist.events import AssistResult, FaqHit, Suggestion
+from assist.ui.theme import set_style_flag
 
 KIND_TITLES = {"current_stage": "当前阶段", "next_stage": "下一阶段", "opening": "开场白", "closing": "结束语"}
 
@@ -90,9 +91,7 @@ class Card(QFrame):
         self.copy_button.setEnabled(False)
 
     def _set_empty(self, empty: bool) -> None:
-        self.body.setProperty("empty", "true" if empty else "false")
-        self.body.style().unpolish(self.body)
-        self.body.style().polish(self.body)
+        set_style_flag(self.body, "empty", empty)
 
     def copy(self) -> None:
         if self.key is None:

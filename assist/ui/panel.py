@@ -47,6 +47,7 @@ from assist.ui.theme import (
     SPEAKER_LABELS,
     THEMES,
     apply_look,
+    set_style_flag,
 )
 from assist.ui.transcript_view import TranscriptView
 from assist.ui.warning_banner import NoticeBanner, PendingWarning, WarningBanner
@@ -308,9 +309,7 @@ class Panel(QWidget):
         self.live = live
         self.call_button.setText("■ 结束通话" if live else "● 开始通话")
         self.call_button.setToolTip(("结束" if live else "开始") + "通话（F8 或 Ctrl+Space）")
-        self.call_button.setProperty("live", "true" if live else "false")
-        self.call_button.style().unpolish(self.call_button)
-        self.call_button.style().polish(self.call_button)
+        set_style_flag(self.call_button, "live", live)
         self.playbook_box.setEnabled(not live)
 
     def _update_status(self) -> None:
@@ -437,9 +436,7 @@ class Panel(QWidget):
         self._set_flash(False)
 
     def _set_flash(self, on: bool) -> None:
-        self.frame.setProperty("flash", "true" if on else "false")
-        self.frame.style().unpolish(self.frame)
-        self.frame.style().polish(self.frame)
+        set_style_flag(self.frame, "flash", on)
 
     # -- notes ----------------------------------------------------------------------------------
 

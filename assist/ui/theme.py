@@ -136,3 +136,13 @@ def apply_saved_look(settings) -> None:
     except (TypeError, ValueError):
         pt = DEFAULT_FONT_PT
     apply_look(theme, max(MIN_FONT_PT, min(MAX_FONT_PT, pt)))
+
+
+def set_style_flag(widget, name: str, on: bool) -> None:
+    """Set a boolean dynamic property the style sheet selects on ([live="true"]), and restyle now.
+
+    Qt does not re-evaluate property selectors by itself, hence the unpolish/polish.
+    """
+    widget.setProperty(name, "true" if on else "false")
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
