@@ -27,6 +27,11 @@ _PAIR_WEIGHT = 1.0
 _SKIP_WEIGHT = 0.5
 _UNIGRAM_WEIGHT = 0.6
 _FUNCTION_WEIGHT = 0.25
+# a query feature the KB has never seen counts against a match, at half an unseen IDF
+_UNSEEN_FACTOR = 0.5
+# the score: feature overlap with the best phrase, how much of the query the FAQ's
+# whole vocabulary explains, and word order (rapidfuzz over the syllable sequences)
+_W_DICE, _W_COVERAGE, _W_ORDER = 0.50, 0.20, 0.30
 
 # Features made only of function-word sounds (是不是, 能不能, 怎么, 吗) say little
 # about which question it is: kept, but at a quarter of the weight.
@@ -65,7 +70,6 @@ class PhraseIndex:
                  context: list[tuple[int, str]] = ()):
         assert len(phrases) == len(groups)
         self.phrases = phrases
-        self.lexicon = lexicon
         self.groups = np.asarray(groups, dtype=np.int64)
         self.n_groups = int(self.groups.max()) + 1 if groups else 0
         self.keys = [lexicon.keys(p) for p in phrases]
@@ -109,8 +113,7 @@ class PhraseIndex:
         for f, w in features(keys).items():
             j = self.vocab.get(f)
             if j is None:
-                # unseen sound combinations: what the KB cannot explain counts against a match
-                total += w * self.unseen_idf * 0.5
+                total += w * self.unseen_idf * _UNSEEN_FACTOR
             else:
                 ids.append(j)
                 weights.append(w * self.idf[j])
@@ -150,7 +153,7 @@ class PhraseIndex:
             if dice[i] <= 0:
                 continue
             order_sim = fuzz.ratio(keys, self.keys[i]) / 100.0
-            score = 0.50 * float(dice[i]) + 0.20 * float(group_cov[g]) + 0.30 * order_sim
+            score = _W_DICE * float(dice[i]) + _W_COVERAGE * float(group_cov[g]) + _W_ORDER * order_sim
             if group_bonus:
                 score += group_bonus.get(g, 0.0)
             out.append(Match(g, i, min(score, 1.0), float(dice[i]), float(group_cov[g]), order_sim))
