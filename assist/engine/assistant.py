@@ -65,7 +65,12 @@ class AssistEngine:
             return best.playbook.id
         return self.kb.default_playbook
 
+    def _active_stage(self) -> tuple[str | None, int | None]:
+        pid = self.playbook_id
+        return pid, (self.trackers[pid].current if pid else None)
+
     def process(self, utt: Utterance) -> AssistResult:
+        """One utterance in, its result out (on the call's engine thread)."""
         t0 = time.perf_counter()
         speaker = utt.speaker
         keys = self.lexicon.keys(utt.text)
@@ -73,12 +78,13 @@ class AssistEngine:
         if speaker in FAQ_SPEAKERS:
             faq = self.faq.match(utt.text, keys, self.playbook_id, final=utt.final)
         if speaker in SCRIPT_SPEAKERS and utt.final and keys:
+            before = self._active_stage()
             trackers = [self.trackers[self.fixed_playbook_id]] if self.fixed_playbook_id else self.trackers.values()
             for tracker in trackers:
-                before = tracker.current
                 tracker.observe(keys)
-                if tracker.playbook.id == self.playbook_id and tracker.current != before:
-                    self.stage_timeline.append((utt.start, tracker.current))
+            after = self._active_stage()
+            if after[1] is not None and after != before:
+                self.stage_timeline.append((utt.start, after[1]))
         warnings = self.compliance.check(utt)
         pid = self.playbook_id
         tracker = self.trackers.get(pid) if pid else None
