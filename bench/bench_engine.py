@@ -20,6 +20,7 @@ from dataclasses import replace
 from assist.engine import AssistEngine
 from assist.events import Utterance
 from assist.knowledge import Faq, load_kb
+from percentile import pct  # bench/percentile.py, beside this script
 
 WORDS = ("展期 延期 征信 手续费 利息 罚息 违约金 本金 分期 账单 还款 逾期 额度 信用卡 贷款 app 微信 短信 "
          "资料 身份证 银行卡 账户 余额 扣款 提前 结清 减免 协商 方案 客服 电话 工号 投诉 录音 证明 住院 "
@@ -51,11 +52,6 @@ def utterances(kb, faqs, n, rng):
         else:
             out.append(("customer", rng.choice(chat)))
     return out
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
 def run(size: int, n_utt: int, seed: int = 7):

@@ -34,6 +34,7 @@ import assist.ui.panel as panel_module  # noqa: E402
 from assist.demo import load_demo  # noqa: E402
 from assist.events import AudioLevel, Utterance  # noqa: E402
 from assist.ui.transcript_view import TranscriptView  # noqa: E402
+from percentile import pct  # noqa: E402  (bench/percentile.py, beside this script)
 
 BUCKETS = ((0, 100), (100, 300), (300, 600), (600, 10**9))
 
@@ -51,11 +52,6 @@ class TimedTranscript(TranscriptView):
             for emitted, size in TimedTranscript.pending:
                 TimedTranscript.latencies.append(((now - emitted) * 1000, size))
             TimedTranscript.pending = []
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def main() -> int:

@@ -41,17 +41,12 @@ from assist.events import (  # noqa: E402
     Utterance,
 )
 from assist.store import SessionRecorder, open_store  # noqa: E402
+from percentile import pct  # noqa: E402  (bench/percentile.py, beside this script)
 
 CUSTOMER = ["我最近手头确实紧张", "能不能延期还款", "两天内先还一万", "你们利息怎么算的", "我手机13812345678",
             "下周五前还3000元", "我再考虑一下", "为什么要收这么多手续费"]
 AGENT = ["您好 我是长江分期的客服 请问是张强先生吗", "您的账单已经逾期了 一共欠款两万元", "我们可以帮您申请展期",
          "请问您目前的还款能力怎么样", "好的 感谢您的配合 再见", "你再不还我们就起诉你"]
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
-    return values[k]
 
 
 def fill(store, calls: int, utts: int) -> float:
