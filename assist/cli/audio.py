@@ -226,13 +226,17 @@ def _parse_speed(text: str) -> float | None:
     return speed
 
 
-def _start_errors():
+def _start(pipeline) -> None:
+    """Start a Listener or Replay; what stops it starting (model, device, file, config) is a usage error."""
     from assist.asr.models import ModelMissing
     from assist.audio.devices import DeviceError
     from assist.audio.wav_source import WavError
     from assist.config import ConfigError
 
-    return (ModelMissing, DeviceError, WavError, ConfigError)
+    try:
+        pipeline.start()
+    except (ModelMissing, DeviceError, WavError, ConfigError) as e:
+        raise UsageError(str(e)) from None
 
 
 def _interrupt_in_main_thread() -> None:
@@ -265,10 +269,7 @@ def cmd_replay(args) -> int:
     replay = Replay(call, args.file, speed=speed, model_path=args.model)
     _interrupt_in_main_thread()
     try:
-        try:
-            replay.start()
-        except _start_errors() as e:
-            raise UsageError(str(e)) from None
+        _start(replay)
         interrupted = False
         try:
             if view is not None:
@@ -305,10 +306,7 @@ def cmd_listen(args) -> int:
                         model_path=args.model)
     _interrupt_in_main_thread()
     try:
-        try:
-            listener.start()
-        except _start_errors() as e:
-            raise UsageError(str(e)) from None
+        _start(listener)
         try:
             with _driver_noise_to_log(), view.live():
                 threading.Event().wait()  # until Ctrl-C
