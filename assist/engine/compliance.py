@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from assist.engine.text import Compact, compact, syllables
+from assist.zh.text import Compact, compact, syllables
 from assist.events import ComplianceWarning, Utterance
 from assist.knowledge.model import KnowledgeBase, Rule
 

@@ -12,7 +12,7 @@ import re
 
 from assist.engine.index import PhraseIndex
 from assist.engine.lexicon import Lexicon
-from assist.engine.text import compact, content_chars
+from assist.zh.text import compact, content_chars
 from assist.events import FaqHit
 from assist.knowledge.model import Faq, KnowledgeBase
 

@@ -21,7 +21,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from assist.engine.lexicon import Lexicon
-from assist.engine.text import FUNCTION_CHARS, char_pinyin, fold_syllable
+from assist.zh.text import FUNCTION_CHARS, char_pinyin, fold_syllable
 
 _PAIR_WEIGHT = 1.0
 _SKIP_WEIGHT = 0.5

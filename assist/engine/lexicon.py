@@ -9,7 +9,7 @@ replaced too. Longest members win (提前还清 before 还清).
 """
 from __future__ import annotations
 
-from assist.engine.text import compact, strip_fillers, syllables
+from assist.zh.text import compact, strip_fillers, syllables
 
 
 class Lexicon:

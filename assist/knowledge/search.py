@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from assist.engine.text import compact, syllables
+from assist.zh.text import compact, syllables
 from assist.knowledge.model import KnowledgeBase
 
 _LATIN = re.compile(r"^[a-z0-9 ]+$")

@@ -17,9 +17,9 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from assist.store.due_dates import find_due_date
+from assist.zh.dates import find_due_date
 from assist.store.masking import mask_text
-from assist.store.numerals import CN_DIGIT_CHARS, parse_number
+from assist.zh.numerals import CN_DIGIT_CHARS, parse_number
 
 CN = CN_DIGIT_CHARS + "俩仨"
 _AMOUNT = re.compile(

@@ -25,14 +25,8 @@ from assist.events import AssistResult, AudioGap, CallStarted, DeviceProblem, Su
 from assist.store.connection import connect
 from assist.store.errors import StoreError
 from assist.store.masking import mask_text
+from assist.store.summary import build_summary, call_duration
 
-
-def call_duration(started_at: float | None, ended_at: float | None, speech_end_s: float | None) -> float | None:
-    """A call's length: wall-clock, but never shorter than its speech (a replay at full speed ends at once)."""
-    wall = ended_at - started_at if started_at and ended_at else None
-    if wall is None and speech_end_s is None:
-        return None
-    return max(wall or 0.0, speech_end_s or 0.0)
 
 CHILD_TABLES = ("faq_hits", "suggestions", "warnings", "stages", "call_events", "utterances")
 
@@ -310,8 +304,6 @@ class SessionStore:
 
     def summary(self, session_id: str, kb=None) -> dict:
         """The post-call summary (see summary.py); ``kb`` defaults to the bundled knowledge base."""
-        from assist.store.summary import build_summary
-
         return build_summary(self.bundle(session_id), kb if kb is not None else self._knowledge_base())
 
     def export(self, session_id: str, fmt: str = "markdown", unmask: bool = False, kb=None) -> str:

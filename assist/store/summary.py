@@ -22,7 +22,14 @@ from datetime import date, datetime
 
 from assist.events import SEVERITIES, SPEAKERS
 from assist.store.promises import CUSTOMER_SPEAKERS, extract_promises
-from assist.store.store import call_duration
+
+
+def call_duration(started_at: float | None, ended_at: float | None, speech_end_s: float | None) -> float | None:
+    """A call's length: wall-clock, but never shorter than its speech (a replay at full speed ends at once)."""
+    wall = ended_at - started_at if started_at and ended_at else None
+    if wall is None and speech_end_s is None:
+        return None
+    return max(wall or 0.0, speech_end_s or 0.0)
 
 
 def _iso(ts: float | None) -> str | None:

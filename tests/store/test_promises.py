@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from assist.store.due_dates import find_due_date
-from assist.store.numerals import parse_number
+from assist.zh.dates import find_due_date
+from assist.zh.numerals import parse_number
 from assist.store.promises import extract_promises, find_owed
 
 CALL = date(2026, 11, 23)  # a Monday

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from assist.store.numerals import CN_DIGIT_CHARS, parse_number
+from assist.zh.numerals import CN_DIGIT_CHARS, parse_number
 
 NUM = rf"(?:\d{{1,2}}|[{CN_DIGIT_CHARS}]{{1,3}})"
 WEEKDAY = r"([一二三四五六日天1-7])"
