@@ -44,8 +44,8 @@ fi
 echo "setup: installing Python packages into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 if [ $want_test = 1 ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,semantic]"
 else
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[semantic]"
 fi
 echo "setup: done"

