@@ -174,16 +174,13 @@ class KbBrowser(QWidget):
                 if faq.tags:
                     meta.append("标签：" + "、".join(faq.tags))
                 if faq.playbooks:
-                    meta.append("话术：" + "、".join(self.kb.playbooks[p].title if p in self.kb.playbooks else p
-                                                    for p in faq.playbooks))
+                    meta.append("话术：" + "、".join(self.kb.playbooks[p].title for p in faq.playbooks
+                                                    if p in self.kb.playbooks))
                 if faq.source:
                     meta.append("来源：" + faq.source)
-                if faq.note:
-                    meta.append("编者注：" + faq.note)
                 parts.append("<p style='color:gray'>" + "<br>".join(_esc(m) for m in meta) + "</p>")
         else:
             parts.append(f"<p style='font-size:large'>{_esc(h.text)}</p>")
-        parts.append(f"<p style='color:gray'>{_esc(h.id)}</p>")
         self.card.setHtml("".join(parts))
         self.copy_button.setEnabled(True)
 

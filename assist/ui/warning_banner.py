@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from assist.events import ComplianceWarning
+from assist.knowledge.citation import short_citation
 
 MAX_LINES = 6  # of a notice's message shown in the banner
 SEVERITY_NAMES = {"critical": "严重违规", "warning": "合规提醒", "info": "提示"}
@@ -109,12 +110,11 @@ class WarningBanner(QFrame):
         self.title.setText(f"⚠ {SEVERITY_NAMES.get(w.severity, w.severity)}：{w.title}")
         self.said.setText(f"你说了：“{w.said or self._queue[0].text}”")
         self.instead.setText(f"应改为：{w.message}")
-        # The full source list can be long: the first one fits the narrow panel, the rest is a tooltip.
-        first = w.source.replace(";", "；").split("；")[0].strip() if w.source else ""
-        more = " 等" if first and len(first) < len(w.source.strip()) else ""
-        self.source.setText(f"依据：{first}{more}" if first else "")
+        # The full source (sections, quotes) is long: the narrow panel names the documents, the tooltip has it all.
+        cited = short_citation(w.source)
+        self.source.setText(f"依据：{cited}" if cited else "")
         self.source.setToolTip(w.source)
-        self.source.setVisible(bool(first))
+        self.source.setVisible(bool(cited))
         rest = len(self._queue) - 1
         self.more.setText(f"还有 {rest} 条待确认" if rest else "")
         self.show()
