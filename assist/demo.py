@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from assist._data import demo_call_path
 from assist.events import AudioLevel, Utterance
 
-DEFAULT_DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo_call.jsonl"
 DEMO_DEVICES = {"agent": "演示坐席麦克风 (demo)", "customer": "演示客户声道 (demo)"}
 DEMO_MODEL = "demo transcript (no model)"
 
@@ -41,7 +41,7 @@ class DemoLine:
 
 def load_demo(path: str | Path | None = None) -> list[DemoLine]:
     """Read a demo call file (JSON lines); raises DemoError naming the bad line."""
-    p = Path(path) if path else DEFAULT_DEMO
+    p = Path(path) if path else demo_call_path()
     try:
         raw = p.read_text(encoding="utf-8")
     except OSError as e:

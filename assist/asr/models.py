@@ -4,8 +4,8 @@ Where a model is looked for, first match wins:
 1. an explicit path (``--model`` / ``Listener(model_path=...)``),
 2. the ``ASSIST_MODEL`` environment variable (any vosk model folder),
 3. ``model_path`` in the user's config (``assist.config``),
-4. ``<name>`` under the repository's ``models/`` folder, then under the
-   install folder (``ASSIST_MODELS_DIR`` or ``platformdirs.user_data_dir("assist")/models``).
+4. ``<name>`` under the install folder (``assist.config.models_dir``: ``ASSIST_MODELS_DIR``
+   or ``<user data dir>/models``), where ``assist model download`` puts it.
 
 ``download_model`` fetches ``<base>/<name>.zip`` from the vosk project's
 official address (``ASSIST_MODEL_URL_BASE`` overrides the base, for mirrors
@@ -27,6 +27,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+from assist import config
 
 OFFICIAL_URL_BASE = "https://alphacephei.com/vosk/models"
 DEFAULT_MODEL = "vosk-model-small-cn-0.22"
@@ -73,22 +75,12 @@ class ChecksumMismatch(DownloadError):
         self.got = got
 
 
-def repo_models_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "models"
-
-
 def install_dir() -> Path:
-    env = os.environ.get("ASSIST_MODELS_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("assist")) / "models"
+    return config.models_dir()
 
 
 def search_dirs() -> list[Path]:
-    dirs = [repo_models_dir(), install_dir()]
-    return list(dict.fromkeys(dirs))
+    return [install_dir()]
 
 
 def fix_command(name: str = DEFAULT_MODEL) -> str:
@@ -123,14 +115,12 @@ def find_model(explicit: str | Path | None = None, name: str = DEFAULT_MODEL) ->
     """The model folder to use, checked for completeness; raises ``ModelMissing``."""
     if explicit:
         return _require_complete(Path(explicit).expanduser(), name)
-    env = os.environ.get("ASSIST_MODEL")
-    if env:
-        return _require_complete(Path(env).expanduser(), name)
-    from assist.config import ConfigError, load_config
-
+    override = config.model_override()
+    if override:
+        return _require_complete(Path(override).expanduser(), name)
     try:
-        configured = load_config().model_path
-    except ConfigError:
+        configured = config.load_config().model_path
+    except config.ConfigError:
         configured = None
     if configured:
         return _require_complete(Path(configured).expanduser(), name)
@@ -156,8 +146,9 @@ def list_models() -> list[InstalledModel]:
     for d in search_dirs():
         if d.is_dir():
             candidates += sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if os.environ.get("ASSIST_MODEL"):
-        candidates.append(Path(os.environ["ASSIST_MODEL"]))
+    override = config.model_override()
+    if override:
+        candidates.append(Path(override))
     for p in candidates:
         missing = tuple(check_model(p))
         seen.setdefault(p.resolve(), InstalledModel(p.name, p, not missing, missing))
@@ -165,7 +156,7 @@ def list_models() -> list[InstalledModel]:
 
 
 def url_for(name: str, url_base: str | None = None) -> str:
-    base = url_base or os.environ.get("ASSIST_MODEL_URL_BASE") or OFFICIAL_URL_BASE
+    base = url_base or config.model_url_base() or OFFICIAL_URL_BASE
     return f"{base.rstrip('/')}/{name}.zip"
 
 

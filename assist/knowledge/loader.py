@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from assist.config import choose_kb
 from assist.events import SEVERITIES, SPEAKERS
 from assist.knowledge.model import (
     Faq,
@@ -59,11 +60,8 @@ class KBError(Exception):
 
 
 def default_kb_dir() -> Path:
-    """``ASSIST_KB`` if set, else the ``kb/`` folder beside the package."""
-    env = os.environ.get("ASSIST_KB")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "kb"
+    """The KB folder settings choose (see ``assist.config.choose_kb``): env, saved, user's own, bundled."""
+    return choose_kb().path
 
 
 class _LineDict(dict):

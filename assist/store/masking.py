@@ -14,8 +14,9 @@ long in these calls, so they stay readable. Pure functions; any thread.
 """
 from __future__ import annotations
 
-import os
 import re
+
+from assist import config
 
 KEEP = 4
 _CN_DIGITS = "零〇一二三四五六七八九幺两"
@@ -51,8 +52,5 @@ def mask_text(text: str) -> str:
 
 
 def masking_enabled(default: bool = True) -> bool:
-    """Storage masking unless ``ASSIST_MASK=0`` (or false/no/off) says otherwise."""
-    value = os.environ.get("ASSIST_MASK")
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() not in ("0", "false", "no", "off")
+    """Storage masking unless ``ASSIST_MASK=0`` (or false/no/off) says otherwise (read in config)."""
+    return config.masking_enabled(default)

@@ -6,20 +6,16 @@ agent's real sessions. Pure functions; any thread.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from assist import config
 
 DB_FILENAME = "sessions.db"
 
 
 def data_dir() -> Path:
-    """The folder for assist's own data: ``$ASSIST_DATA_DIR`` or platformdirs' user data dir."""
-    override = os.environ.get("ASSIST_DATA_DIR")
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("assist", appauthor=False))
+    """The folder for assist's own data (``assist.config.data_dir``)."""
+    return config.data_dir()
 
 
 def default_db_path() -> Path:
