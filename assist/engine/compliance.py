@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from assist.engine.patterns import PatternTimeout, SafePattern, compile_pattern
+from assist.engine.patterns import search as safe_search
 from assist.zh.text import Compact, compact, syllables
 from assist.events import ComplianceWarning, Utterance
 from assist.knowledge.model import KnowledgeBase, Rule
@@ -29,21 +31,25 @@ _NEGATION_BEFORE = re.compile(
     + _MODAL + r"{0,4}"
     + r"(转|打|汇|存|付|交|收|联系|找|告诉|通知|透露)?$"  # 不会让您转(到个人账户)
 )
+# How far back a negation can start: longer than any text _NEGATION_BEFORE can match,
+# so looking only this far keeps the check O(1) per match instead of O(utterance).
+_NEGATION_REACH = 80
 
 
 @dataclass
 class _CompiledRule:
     rule: Rule
-    any: list[re.Pattern]
-    all: list[re.Pattern]
-    unless: list[re.Pattern]
-    pinyin_any: list[re.Pattern]
+    any: list[SafePattern]
+    all: list[SafePattern]
+    unless: list[SafePattern]
+    pinyin_any: list[SafePattern]
 
 
 def _compile(rule: Rule) -> _CompiledRule:
+    # rule patterns run on the linear-time engine (assist.engine.patterns), never on re
     m = rule.match
-    return _CompiledRule(rule, [re.compile(p) for p in m.any], [re.compile(p) for p in m.all],
-                         [re.compile(p) for p in m.unless], [re.compile(p) for p in m.pinyin_any])
+    return _CompiledRule(rule, [compile_pattern(p) for p in m.any], [compile_pattern(p) for p in m.all],
+                         [compile_pattern(p) for p in m.unless], [compile_pattern(p) for p in m.pinyin_any])
 
 
 class ComplianceChecker:
@@ -57,6 +63,7 @@ class ComplianceChecker:
         self.identified_self = False
         self.identity_confirmed = False
         self.fired_once: set[str] = set()  # sequence rules warn once per call
+        self.switched_off: set[str] = set()  # rules whose pattern ran out of time this call
 
     # -- pattern rules -------------------------------------------------------
     def _pattern_warning(self, cr: _CompiledRule, c: Compact, original: str) -> ComplianceWarning | None:
@@ -71,7 +78,7 @@ class ComplianceChecker:
             for m in p.finditer(text):
                 if m.end() == m.start():
                     continue
-                if cr.rule.match.negatable and _NEGATION_BEFORE.search(text[: m.start()]):
+                if cr.rule.match.negatable and _NEGATION_BEFORE.search(text[max(0, m.start() - _NEGATION_REACH): m.start()]):
                     continue
                 if best is None or m.end() - m.start() > best[1] - best[0]:
                     best = (m.start(), m.end())
@@ -86,7 +93,7 @@ class ComplianceChecker:
                     first = spoken[: m.start()].count(" ")
                     last = first + m.group().strip().count(" ") + 1
                     span = c.span_in_original(min(first, len(text) - 1), min(last, len(text)))
-                    if cr.rule.match.negatable and _NEGATION_BEFORE.search(text[:first]):
+                    if cr.rule.match.negatable and _NEGATION_BEFORE.search(text[max(0, first - _NEGATION_REACH):first]):
                         continue
                     return self._warning(cr.rule, span, original)
         return None
@@ -111,18 +118,18 @@ class ComplianceChecker:
             return ComplianceWarning(rule.id, rule.severity, rule.title, rule.message, rule.source, whole,
                                      f"通话开始于 {self.call_started_at:%H:%M}")
         if rule.kind == "self_identification":
-            if re.search(p.get("pattern", "我是|这里是"), c.text):
+            if safe_search(p.get("pattern", "我是|这里是"), c.text):
                 self.identified_self = True
             if self.identified_self or self.agent_finals != int(p.get("within", 2)):
                 return None
             return self._warning(rule, whole, utt.text)
         if rule.kind == "identity_before_details":
-            if re.search(p.get("identity", "请问是|本人吗"), c.text):
+            if safe_search(p.get("identity", "请问是|本人吗"), c.text):
                 self.identity_confirmed = True
                 return None
             if self.identity_confirmed:
                 return None
-            m = re.search(p.get("details", "欠款|逾期"), c.text)
+            m = safe_search(p.get("details", "欠款|逾期"), c.text)
             if not m:
                 return None
             return self._warning(rule, c.span_in_original(m.start(), m.end()), utt.text)
@@ -139,18 +146,30 @@ class ComplianceChecker:
             rule = cr.rule
             if utt.speaker not in rule.speakers:
                 continue
-            if rule.kind == "pattern":
-                w = self._pattern_warning(cr, c, utt.text)
-            else:
-                if not utt.final or rule.id in self.fired_once:
-                    continue
-                w = self._sequence_warning(rule, c, utt)
-                if w:
-                    self.fired_once.add(rule.id)
+            if rule.id in self.switched_off:
+                continue
+            try:
+                if rule.kind == "pattern":
+                    w = self._pattern_warning(cr, c, utt.text)
+                else:
+                    if not utt.final or rule.id in self.fired_once:
+                        continue
+                    w = self._sequence_warning(rule, c, utt)
+                    if w:
+                        self.fired_once.add(rule.id)
+            except PatternTimeout:
+                self.switched_off.add(rule.id)
+                w = _switched_off_warning(rule)
             if w:
                 out.append(w)
         out.sort(key=lambda w: ("critical", "warning", "info").index(w.severity))
         return tuple(out)
+
+
+def _switched_off_warning(rule: Rule) -> ComplianceWarning:
+    """Said once when a rule's pattern runs out of time: the rest of the call is checked without it."""
+    note = f"规则「{rule.title}」的写法在这句话上检查超时，本次通话已暂停这条规则，其余规则照常检查。请组长检查该规则的写法。"
+    return ComplianceWarning(rule.id, "info", "合规规则已暂停", note, rule.source, (0, 0), "")
 
 
 def _hhmm(value: str) -> int:

@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from pypinyin import Style, pinyin
 
 # Hesitation sounds and discourse fillers that carry no meaning for matching.
@@ -43,8 +44,26 @@ class Compact:
         return (self.offsets[start], self.offsets[end - 1] + 1)
 
 
+_KEEP_RUN = re.compile(r"[\u3400-\u9fffa-z0-9]+")
+
+
 def compact(text: str) -> Compact:
-    """Drop spaces and punctuation (full- and half-width), lower-case Latin letters."""
+    """Drop spaces and punctuation (full- and half-width), lower-case Latin letters.
+
+    Linear, and fast on the common case (text already NFKC-normal, as recognizer
+    output is): a run-wise scan instead of normalising character by character,
+    so a pathological million-character line costs well under a second.
+    """
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        low = text.lower()
+        if len(low) == len(text):  # no character lower-cases to two (then: the careful way below)
+            if len(low) > 512:
+                return _compact_long(low)
+            kept, offsets = [], []
+            for m in _KEEP_RUN.finditer(low):
+                kept.append(m.group())
+                offsets.extend(range(m.start(), m.end()))
+            return Compact("".join(kept), tuple(offsets))
     chars, offsets = [], []
     for i, ch in enumerate(text):
         ch = unicodedata.normalize("NFKC", ch).lower()
@@ -52,6 +71,15 @@ def compact(text: str) -> Compact:
             chars.append(ch)
             offsets.append(i)
     return Compact("".join(chars), tuple(offsets))
+
+
+def _compact_long(low: str) -> Compact:
+    """``compact`` of long normalised, lower-cased text, over code points in numpy (no per-character Python)."""
+    cps = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    keep = (((cps >= 0x3400) & (cps <= 0x9FFF)) | ((cps >= 0x61) & (cps <= 0x7A))
+            | ((cps >= 0x30) & (cps <= 0x39)))
+    offsets = np.flatnonzero(keep)
+    return Compact(cps[keep].tobytes().decode("utf-32-le"), tuple(offsets.tolist()))
 
 
 def content_chars(text: str) -> int:

@@ -1,0 +1,293 @@
+"""Rule patterns on a matcher that cannot hang the call.
+
+A team lead writes compliance rules as regular expressions. Python's ``re``
+backtracks: one careless pattern (``(a+)+$``) on one long utterance stalls the
+engine thread for minutes, and with it the live panel. So rule patterns run on
+google-re2 (``re2``), whose matching time is linear in the text whatever the
+pattern. re2 refuses look-arounds and back-references; a pattern that needs
+them runs on the ``regex`` module with a time budget instead, behind an re2
+prefilter (the same pattern with its look-arounds removed, which matches a
+superset): windows where the prefilter finds nothing are skipped, so the slow
+engine only sees text that might match. bench/bench_patterns.py measures both.
+
+Guarantees:
+- text longer than ``WINDOW`` characters is searched in overlapping windows, so
+  one search costs O(window) and a long utterance O(length); a match longer
+  than ``OVERLAP`` that straddles two windows can be missed, and ``^``/``$``
+  refer to window edges there (real recognizer finals are far shorter);
+- at most ``MAX_MATCHES`` matches per pattern and utterance are reported;
+- a look-around pattern that exceeds its budget raises ``PatternTimeout``; the
+  compliance checker switches that rule off for the rest of the call.
+
+``vet`` is what ``kb check`` runs: it refuses patterns neither engine accepts,
+patterns that match empty text, and patterns too slow on adversarial text.
+Pure functions and immutable objects; any thread.
+"""
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+
+import re2
+import regex
+
+WINDOW = 4000            # characters searched at once
+OVERLAP = 200            # shared by neighbouring windows, so a match across an edge is still seen
+MAX_MATCHES = 256        # per pattern and utterance: enough to pick the fullest match
+BUDGET_S = 0.05          # per pattern per 10,000 characters searched (look-around patterns)
+MAX_BUDGET_S = 0.5       # however long the utterance
+VET_LENGTH = 10_000      # adversarial strings kb check tries every pattern on
+VET_LIMIT_S = 0.05       # ... and the time one search may take there
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # re2 would print its own English error to stderr
+
+
+class PatternError(ValueError):
+    """A pattern neither engine can run; the message (Chinese) says why."""
+
+
+class PatternTimeout(RuntimeError):
+    """A look-around pattern used up its time budget on one utterance."""
+
+    def __init__(self, source: str):
+        super().__init__(source)
+        self.source = source
+
+
+@dataclass(frozen=True)
+class Found:
+    """One match, with the ``start()``/``end()``/``group()`` of ``re.Match``, in whole-text offsets."""
+
+    _start: int
+    _end: int
+    _text: str
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+    def group(self) -> str:
+        return self._text
+
+
+def _windows(n: int):
+    """(start, end) of the windows covering ``range(n)``, each overlapping the next by OVERLAP."""
+    if n <= WINDOW:
+        yield 0, n
+        return
+    step = WINDOW - OVERLAP
+    start = 0
+    while True:
+        end = min(n, start + WINDOW)
+        yield start, end
+        if end >= n:
+            return
+        start += step
+
+
+def strip_lookarounds(pattern: str) -> str:
+    """``pattern`` with every look-around group removed: it matches wherever ``pattern`` can.
+
+    A look-around only ever forbids a match, so without it the pattern matches a
+    superset; that is what the re2 prefilter needs.
+    """
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if ch == "[":
+            j = _class_end(pattern, i)
+            out.append(pattern[i:j])
+            i = j
+            continue
+        if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
+            i = _group_end(pattern, i)
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _class_end(p: str, i: int) -> int:
+    """Index just past the character class starting at ``p[i] == '['``."""
+    j = i + 1
+    if j < len(p) and p[j] == "^":
+        j += 1
+    if j < len(p) and p[j] == "]":
+        j += 1
+    while j < len(p) and p[j] != "]":
+        j += 2 if p[j] == "\\" else 1
+    return min(j + 1, len(p))
+
+
+def _group_end(p: str, i: int) -> int:
+    """Index just past the group opening at ``p[i] == '('``."""
+    depth, j = 0, i
+    while j < len(p):
+        ch = p[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if ch == "[":
+            j = _class_end(p, j)
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return len(p)
+
+
+class SafePattern:
+    """One compiled rule pattern; ``search`` and ``finditer`` like ``re``, bounded in time."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self._full = None       # re2, when re2 runs the pattern itself
+        self._prefilter = None  # re2 superset of a look-around pattern
+        self._slow = None       # regex, for a look-around pattern
+        try:
+            self._full = re2.compile(source, _RE2_OPTIONS)
+            self.engine = "re2"
+            return
+        except re2.error:
+            pass
+        try:
+            self._slow = regex.compile(source, regex.VERSION0)
+        except (regex.error, OverflowError, RecursionError) as e:
+            raise PatternError(f"正则表达式写法有误（{_reason(e)}）") from None
+        self.engine = "regex"
+        try:
+            self._prefilter = re2.compile(strip_lookarounds(source), _RE2_OPTIONS)
+        except re2.error:
+            self._prefilter = None  # back-references and the like: the slow engine alone, on its budget
+
+    def __repr__(self) -> str:
+        return f"SafePattern({self.source!r}, engine={self.engine})"
+
+    def _budget(self, n: int) -> float:
+        return min(MAX_BUDGET_S, BUDGET_S * max(1.0, n / 10_000))
+
+    def _iter(self, text: str, limit: int):
+        """Matches in whole-text offsets, left to right, without overlaps, at most ``limit``."""
+        n = len(text)
+        deadline = time.monotonic() + self._budget(n) if self._slow is not None else None
+        last_end = -1
+        found = 0
+        for a, b in _windows(n):
+            chunk = text[a:b]
+            if self._full is not None:
+                matches = self._full.finditer(chunk)
+            else:
+                if self._prefilter is not None and self._prefilter.search(chunk) is None:
+                    continue
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise PatternTimeout(self.source)
+                matches = self._slow_matches(chunk, left)
+            for m in matches:
+                s, e = m.start() + a, m.end() + a
+                if s < last_end or (s == last_end and e == s):
+                    continue  # seen in the previous window's overlap
+                last_end = e
+                yield Found(s, e, m.group())
+                found += 1
+                if found >= limit:
+                    return
+
+    def _slow_matches(self, chunk: str, timeout: float):
+        try:
+            return list(self._slow.finditer(chunk, timeout=timeout))
+        except TimeoutError:
+            raise PatternTimeout(self.source) from None
+
+    def search(self, text: str) -> Found | None:
+        for m in self._iter(text, 1):
+            return m
+        return None
+
+    def finditer(self, text: str) -> list[Found]:
+        return list(self._iter(text, MAX_MATCHES))
+
+
+def _reason(e: Exception) -> str:
+    msg = getattr(e, "msg", None) or str(e) or type(e).__name__
+    pos = getattr(e, "pos", None)
+    return f"{msg}，第 {pos + 1} 个字符处" if isinstance(pos, int) else msg
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_pattern(source: str) -> SafePattern:
+    """The pattern compiled for matching; raises PatternError (Chinese message) if unusable."""
+    if not isinstance(source, str):
+        raise PatternError("规则写法必须是文本")
+    return SafePattern(source)
+
+
+def search(source: str, text: str) -> Found | None:
+    """``compile_pattern(source).search(text)``, for patterns given as settings."""
+    return compile_pattern(source).search(text)
+
+
+def _adversarial(source: str) -> list[str]:
+    """Strings that make backtracking engines blow up: long runs of what the pattern names."""
+    letters = [ch for ch in source if ch.isalnum()] or ["a"]
+    picks = sorted(set(letters))[:8]
+    n = VET_LENGTH
+    out = ["a" * n, "a" * (n - 1) + "!", "1" * n, "1234567890" * (n // 10), "我" * n, "我 " * (n // 2)]
+    for ch in picks:
+        out.append(ch * (n - 1) + "!")
+    literal = "".join(letters)[:40]
+    if literal:
+        out.append((literal * (n // len(literal) + 1))[:n])
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def vet(source: str, allow_empty: bool = False) -> str | None:
+    """Why ``source`` may not be a rule pattern (Chinese), or None if it may.
+
+    Refused: patterns neither engine compiles, patterns that match empty text
+    (they would fire on every line) unless ``allow_empty``, and patterns that take
+    longer than VET_LIMIT_S on a VET_LENGTH-character adversarial string.
+    """
+    try:
+        p = compile_pattern(source)
+    except PatternError as e:
+        return str(e)
+    if not allow_empty:
+        try:
+            if p.search("") is not None:
+                return "能匹配空文本，会对每一句话报警"
+        except PatternTimeout:
+            pass
+    for s in _adversarial(source):
+        # a pattern is refused only if it is slow twice running: one pause of a busy machine is not the pattern
+        took = min(_time_one(p, s), _time_one(p, s)) if _time_one(p, s) > VET_LIMIT_S else 0.0
+        if took == float("inf"):
+            return f"在 {VET_LENGTH} 字的刁钻文本上超时，实际通话中可能卡住识别，请改写（避免嵌套重复，如 (a+)+）"
+        if took > VET_LIMIT_S:
+            return (f"在 {VET_LENGTH} 字的刁钻文本上用了 {took * 1000:.0f} 毫秒（上限 {VET_LIMIT_S * 1000:.0f} 毫秒），"
+                    "实际通话中可能拖慢识别，请改写")
+    return None
+
+
+def _time_one(p: SafePattern, s: str) -> float:
+    """Seconds ``p`` takes to find all its matches in ``s``; infinity if it runs out of budget."""
+    t0 = time.perf_counter()
+    try:
+        p.finditer(s)
+    except PatternTimeout:
+        return float("inf")
+    return time.perf_counter() - t0
