@@ -12,6 +12,7 @@ One checker per call; runs on the engine's thread.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,7 +86,7 @@ class ComplianceChecker:
         if best is not None:
             return self._warning(cr.rule, c.span_in_original(*best), original)
         if cr.pinyin_any:
-            spoken = " ".join(syllables(text, fold=False))
+            spoken = _spoken(text)
             for p in cr.pinyin_any:
                 m = p.search(spoken)
                 if m:
@@ -164,6 +165,12 @@ class ComplianceChecker:
                 out.append(w)
         out.sort(key=lambda w: ("critical", "warning", "info").index(w.severity))
         return tuple(out)
+
+
+@functools.lru_cache(maxsize=8)
+def _spoken(text: str) -> str:
+    """Toneless pinyin of compact text, once per utterance however many rules have pinyin patterns."""
+    return " ".join(syllables(text, fold=False))
 
 
 def _switched_off_warning(rule: Rule) -> ComplianceWarning:

@@ -11,6 +11,12 @@ from __future__ import annotations
 
 from assist.zh.text import compact, strip_fillers, syllables
 
+# FAQ and stage matching look at the last MATCH_CHARS characters of an utterance: a real
+# recognizer final is far shorter, and matching cost grows with the keys, so a runaway
+# line (a million characters pasted into a transcript) must not stall the call.
+# Compliance checks the whole line (in windows, assist.engine.patterns).
+MATCH_CHARS = 600
+
 
 class Lexicon:
     def __init__(self, groups: tuple[tuple[str, ...], ...] = ()):
@@ -27,7 +33,10 @@ class Lexicon:
 
     def keys(self, text: str) -> list[str]:
         """Matching keys for text: compact, fillers dropped, fuzzy pinyin, synonyms folded."""
-        raw = syllables(strip_fillers(compact(text).text))
+        said = compact(text).text
+        if len(said) > MATCH_CHARS:
+            said = said[-MATCH_CHARS:]
+        raw = syllables(strip_fillers(said))
         if not self._map:
             return raw
         out: list[str] = []

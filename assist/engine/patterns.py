@@ -11,10 +11,14 @@ superset): windows where the prefilter finds nothing are skipped, so the slow
 engine only sees text that might match. bench/bench_patterns.py measures both.
 
 Guarantees:
-- text longer than ``WINDOW`` characters is searched in overlapping windows, so
-  one search costs O(window) and a long utterance O(length); a match longer
-  than ``OVERLAP`` that straddles two windows can be missed, and ``^``/``$``
-  refer to window edges there (real recognizer finals are far shorter);
+- re2 runs in time linear in the text, whatever the pattern; a look-around
+  pattern searches text longer than ``WINDOW`` characters in overlapping
+  windows, so one slow-engine search costs O(window) and a long utterance
+  O(length); every match is taken from a window where it lies at least
+  ``MARGIN`` characters from a cut, so ``^``, ``$`` and look-arounds see the
+  real text; a match longer than ``OVERLAP - 2 * MARGIN`` characters, or a
+  look-around reaching further than ``MARGIN``, can be missed there (real
+  recognizer finals are far shorter than a window);
 - at most ``MAX_MATCHES`` matches per pattern and utterance are reported;
 - a look-around pattern that exceeds its budget raises ``PatternTimeout``; the
   compliance checker switches that rule off for the rest of the call.
@@ -33,7 +37,8 @@ import re2
 import regex
 
 WINDOW = 4000            # characters searched at once
-OVERLAP = 200            # shared by neighbouring windows, so a match across an edge is still seen
+OVERLAP = 400            # shared by neighbouring windows, so a match across an edge is still seen
+MARGIN = 100             # matches this close to a window's cut are taken from the next window
 MAX_MATCHES = 256        # per pattern and utterance: enough to pick the fullest match
 BUDGET_S = 0.05          # per pattern per 10,000 characters searched (look-around patterns)
 MAX_BUDGET_S = 0.5       # however long the utterance
@@ -185,7 +190,9 @@ class SafePattern:
         deadline = time.monotonic() + self._budget(n) if self._slow is not None else None
         last_end = -1
         found = 0
-        for a, b in _windows(n):
+        # re2 is linear on any text: one pass over the whole of it (one UTF-8 encoding, not one a window)
+        spans = [(0, n)] if self._full is not None else _windows(n)
+        for a, b in spans:
             chunk = text[a:b]
             if self._full is not None:
                 matches = self._full.finditer(chunk)
@@ -198,6 +205,10 @@ class SafePattern:
                 matches = self._slow_matches(chunk, left)
             for m in matches:
                 s, e = m.start() + a, m.end() + a
+                # near a window's cut ^, $ and look-arounds would see a false edge: such a
+                # match is taken from the neighbouring window, where it lies inside
+                if (a > 0 and s < a + MARGIN) or (b < n and e > b - MARGIN):
+                    continue
                 if s < last_end or (s == last_end and e == s):
                     continue  # seen in the previous window's overlap
                 last_end = e
