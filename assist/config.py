@@ -31,6 +31,8 @@ import yaml
 from assist.errors import AssistError
 
 APP = "assist"
+# Not ours, read for one question (is there a display?): Qt's and the desktop's own.
+QT_DISPLAY_ENV = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
 ENV = ("ASSIST_CONFIG_DIR", "ASSIST_DATA_DIR", "ASSIST_CACHE_DIR", "ASSIST_KB", "ASSIST_MODEL",
        "ASSIST_MODELS_DIR", "ASSIST_MODEL_URL_BASE", "ASSIST_MASK", "ASSIST_ENCODER")
 
@@ -157,6 +159,11 @@ def model_override() -> str | None:
 
 def model_url_base() -> str | None:
     return env("ASSIST_MODEL_URL_BASE")
+
+
+def has_display() -> bool:
+    """Whether Qt has somewhere to open a window (an X or Wayland display, or a platform set by hand)."""
+    return any(os.environ.get(name) for name in QT_DISPLAY_ENV)
 
 
 def config_path() -> Path:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from assist.errors import AssistError
 from assist._data import demo_call_path
 from assist.events import AudioLevel, Utterance
 
@@ -26,7 +27,7 @@ DEMO_DEVICES = {"agent": "演示坐席麦克风 (demo)", "customer": "演示客�
 DEMO_MODEL = "demo transcript (no model)"
 
 
-class DemoError(Exception):
+class DemoError(AssistError):
     """The demo file is missing or malformed; the message names the file and line."""
 
 

@@ -104,17 +104,6 @@ class Listener(_Pipeline):
         self._retry = retry_seconds
         self.captures: dict[str, Capture] = {}
 
-    @classmethod
-    def from_config(cls, call, **overrides) -> "Listener":
-        """A Listener on the devices and model saved in the user's config (``overrides`` win)."""
-        from assist.config import load_config
-
-        config = load_config()
-        kwargs = {"agent_device": config.agent_device, "customer_device": config.customer_device,
-                  "model_path": config.model_path}
-        kwargs.update(overrides)
-        return cls(call, **kwargs)
-
     def start(self) -> None:
         """Load the model, check the devices, start the call and the capture (caller's thread)."""
         self._load_model()

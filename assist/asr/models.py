@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from assist import config
+from assist.errors import AssistError
 
 OFFICIAL_URL_BASE = "https://alphacephei.com/vosk/models"
 DEFAULT_MODEL = "vosk-model-small-cn-0.22"
@@ -55,16 +56,18 @@ KNOWN_MODELS: dict[str, KnownModel] = {
 }
 
 
-class ModelMissing(Exception):
+class ModelMissing(AssistError):
     """No usable model: ``str(e)`` is one line saying what is wrong plus the command that fixes it."""
 
     def __init__(self, problem: str, fix: str):
-        super().__init__(f"{problem}; fix: {fix}")
+        super().__init__(problem, fix)
         self.problem = problem
-        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.problem}; fix: {self.fix}"
 
 
-class DownloadError(Exception):
+class DownloadError(AssistError):
     """The download failed; the message says why and that running the command again resumes it."""
 
 

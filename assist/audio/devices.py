@@ -12,10 +12,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from assist.errors import AssistError
+
 _scan_lock = threading.Lock()
 
 
-class DeviceError(Exception):
+class DeviceError(AssistError):
     """The capture side cannot use the device; ``fix`` says what the user can do."""
 
     def __init__(self, message: str, fix: str = ""):

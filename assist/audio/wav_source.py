@@ -23,12 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+from assist.errors import AssistError
 from assist.audio.block import BLOCK_SECONDS, END, AudioBlock
 
 _FORMAT_NAMES = {3: "32-bit float", 6: "A-law", 7: "µ-law", 0x55: "MP3", 2: "ADPCM", 0x11: "IMA ADPCM"}
 
 
-class WavError(Exception):
+class WavError(AssistError):
     """The file cannot be replayed; the message says which file and why."""
 
 

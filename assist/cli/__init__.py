@@ -11,7 +11,7 @@ import sys
 
 from assist import __version__
 from assist.cli import analyze, app, audio, kb, sessions
-from assist.cli.common import UsageError
+from assist.errors import AssistError
 
 GROUPS = (analyze, kb, sessions, audio, app)
 
@@ -37,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         func = app.open_panel
     try:
         return int(func(args) or 0)
-    except UsageError as e:
-        print(f"assist: {e}", file=sys.stderr)
+    except AssistError as e:  # UsageError and every other problem the user can fix
+        print(f"assist: {e.for_user()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -5,7 +5,6 @@ starts without it; ``assist.ui`` is the one package that imports PySide6.
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -35,9 +34,9 @@ def register(sub) -> None:
 
 def _check_display() -> None:
     """Qt aborts with a cryptic message without a display: say what to do instead."""
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
-    ):
+    from assist.config import has_display
+
+    if sys.platform.startswith("linux") and not has_display():
         raise UsageError("no display to open a window on: run this in a desktop session, "
                          "or under a virtual display with `xvfb-run -a assist ...`")
 

@@ -178,38 +178,28 @@ def _event_json(event) -> str:
 
 
 def _make_call(args, subscribers):
-    """Engine + Call + (unless --no-store) the session recorder; returns (call, (recorder, store) or None)."""
-    from assist.call import Call
-    from assist.engine import AssistEngine, UnknownPlaybook
+    """The call as ``assist.assembly`` makes it (as the panel does); returns (call, Recording or None)."""
+    from assist.assembly import make_call, open_recording
 
     kb = open_kb(args)
-    try:
-        engine = AssistEngine(kb, playbook_id=args.playbook)
-    except UnknownPlaybook as e:
-        raise UsageError(f"{e} (playbooks: {', '.join(sorted(kb.playbooks))})") from None
-    call = Call(engine, subscribers=tuple(subscribers))
-    recorder = None
+    recording = None
     if not args.no_store:
-        from assist.store import SessionRecorder, StoreError, open_store
-
-        try:
-            store = open_store(args.db)
-        except StoreError as e:
-            raise UsageError(f"{e} (use --no-store to run without recording)") from None
-        if store.open_warning:
-            print(f"warning: {store.open_warning}", file=sys.stderr)
-        recorder = SessionRecorder(store, on_problem=call.publish)
-        call.subscribe(recorder)
-        recorder = (recorder, store)
-    return call, recorder
+        recording = open_recording(args.db)  # AssistError: printed with its fix by cli.main
+        if recording.warning:
+            print(f"warning: {recording.warning}", file=sys.stderr)
+    try:
+        call = make_call(kb, args.playbook, subscribers, recording)
+    except BaseException:
+        if recording is not None:
+            recording.close()
+        raise
+    return call, recording
 
 
 def _close_recorder(recording) -> None:
     if recording is None:
         return
-    recorder, store = recording
-    unsaved = recorder.close()
-    store.close()
+    unsaved = recording.close()
     if unsaved:
         print(f"warning: {unsaved} events of this call could not be saved", file=sys.stderr)
 
@@ -227,16 +217,10 @@ def _parse_speed(text: str) -> float | None:
 
 
 def _start(pipeline) -> None:
-    """Start a Listener or Replay; what stops it starting (model, device, file, config) is a usage error."""
-    from assist.asr.models import ModelMissing
-    from assist.audio.devices import DeviceError
-    from assist.audio.wav_source import WavError
-    from assist.config import ConfigError
+    """Start a Listener or Replay; what stops it (model, device, file, settings) is an AssistError."""
+    from assist.assembly import start_source
 
-    try:
-        pipeline.start()
-    except (ModelMissing, DeviceError, WavError, ConfigError) as e:
-        raise UsageError(str(e)) from None
+    start_source(pipeline)
 
 
 def _interrupt_in_main_thread() -> None:
@@ -246,7 +230,7 @@ def _interrupt_in_main_thread() -> None:
 
 
 def cmd_replay(args) -> int:
-    from assist.listening import Replay
+    from assist.assembly import replay_source
     from assist.terminal_view import TerminalView
 
     speed = _parse_speed(args.speed)
@@ -266,7 +250,7 @@ def cmd_replay(args) -> int:
         view = TerminalView()
         subscribers.append(view)
     call, recorder = _make_call(args, subscribers)
-    replay = Replay(call, args.file, speed=speed, model_path=args.model)
+    replay = replay_source(call, args.file, speed=speed, model=args.model)
     _interrupt_in_main_thread()
     try:
         _start(replay)
@@ -290,20 +274,19 @@ def cmd_replay(args) -> int:
 
 
 def cmd_listen(args) -> int:
-    from assist.config import ConfigError, load_config
-    from assist.listening import Listener
+    from assist.assembly import LiveSettings, live_source
+    from assist.config import load_config
     from assist.terminal_view import TerminalView
 
-    try:
-        config = load_config()
-    except ConfigError as e:
-        raise UsageError(str(e)) from None
-    agent = args.agent or config.agent_device
-    customer = args.customer or (None if args.mixed else config.customer_device)
+    load_config()  # a broken settings file stops here, before the store is opened
     view = TerminalView()
     call, recorder = _make_call(args, [view])
-    listener = Listener(call, agent_device=agent, customer_device=customer, mixed=args.mixed,
-                        model_path=args.model)
+    try:
+        listener = live_source(call, LiveSettings(agent=args.agent, customer=args.customer, model=args.model,
+                                                  mixed=args.mixed))
+    except BaseException:
+        _close_recorder(recorder)
+        raise
     _interrupt_in_main_thread()
     try:
         _start(listener)

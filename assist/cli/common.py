@@ -1,8 +1,10 @@
 """Pieces every sub-command module shares: the usage error and KB opening."""
 from __future__ import annotations
 
+from assist.errors import AssistError
 
-class UsageError(Exception):
+
+class UsageError(AssistError):
     """A problem with what the user asked for or gave; printed without a traceback (exit 2)."""
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from assist.errors import AssistError
 from assist.engine.compliance import ComplianceChecker
 from assist.engine.faq_matcher import FaqMatcher
 from assist.engine.lexicon import Lexicon
@@ -25,7 +26,7 @@ FAQ_SPEAKERS = ("customer", "unknown")
 SCRIPT_SPEAKERS = ("agent", "unknown")
 
 
-class UnknownPlaybook(ValueError):
+class UnknownPlaybook(AssistError, ValueError):
     pass
 
 

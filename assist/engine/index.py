@@ -69,6 +69,18 @@ class PhraseIndex:
     def __init__(self, phrases: list[str], groups: list[int], lexicon: Lexicon,
                  context: list[tuple[int, str]] = ()):
         assert len(phrases) == len(groups)
+        from assist.engine import index_cache
+
+        cache_key = index_cache.key_for(phrases, groups, lexicon.fingerprint, context)
+        state = index_cache.restore(cache_key)
+        if state is not None:  # built before from exactly these inputs by this code
+            self.__dict__.update(state)
+            return
+        self._build(phrases, groups, lexicon, context)
+        index_cache.remember(cache_key, dict(self.__dict__))
+
+    def _build(self, phrases: list[str], groups: list[int], lexicon: Lexicon,
+               context: list[tuple[int, str]]) -> None:
         self.phrases = phrases
         self.groups = np.asarray(groups, dtype=np.int64)
         self.n_groups = int(self.groups.max()) + 1 if groups else 0

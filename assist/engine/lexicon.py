@@ -30,6 +30,8 @@ class Lexicon:
                 if key and key not in self._map:
                     self._map[key] = canon
         self._longest = max((len(k) for k in self._map), default=0)
+        # what the keys depend on, for caches of anything built from them (engine/index_cache)
+        self.fingerprint = "|".join(f"{' '.join(k)}>{' '.join(v)}" for k, v in sorted(self._map.items()))
 
     def keys(self, text: str) -> list[str]:
         """Matching keys for text: compact, fillers dropped, fuzzy pinyin, synonyms folded."""

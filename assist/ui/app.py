@@ -1,12 +1,14 @@
 """Where the Qt app is put together: one QApplication, one panel, one call at a time.
 
-``CallController`` owns the knowledge base (through ``KbWatcher``), the session
-store, the event bridge and the current call with its source: live audio
-(``assist.listening.Listener``) or the demo player. It creates a fresh
-``AssistEngine`` and ``Call`` per call and subscribes the store's recorder and
-the bridge to it; the panel only sees events through the bridge's queued
-signals. Problems (KB broken, store unusable, model or device missing) become
-banners on the panel with their fix instead of exceptions.
+``CallController`` owns the knowledge base (through ``KbWatcher``, which loads it
+on a worker thread: the panel paints at once and says 知识库加载中… until it is
+ready; F8 pressed meanwhile starts the call as soon as it is), the session store,
+the event bridge and the current call with its source: live audio or the demo
+player. Calls are assembled by ``assist.assembly`` exactly as the CLI assembles
+them: a fresh engine and ``Call`` per call, with the store's recorder and the
+bridge subscribed; the panel only sees events through the bridge's queued
+signals. Problems (KB broken, store unusable, model or device missing) are
+``AssistError``s and become banners on the panel with their fix.
 
 ``run_panel``, ``run_demo``, ``run_browse`` and ``run_review`` are the CLI's
 entry points (``assist``, ``assist demo``, ``assist browse``, ``assist
@@ -24,6 +26,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
+from assist.errors import AssistError
 from assist.ui.bridge import EventBridge
 from assist.ui.kb_watcher import KbWatcher
 from assist.ui.panel import Panel
@@ -67,9 +70,11 @@ class CallController(QObject):
         self.listener = None
         self.store = None
         self.recorder = None
+        self.recording = None  # the store and its recorder, from assist.assembly
         self.browser = None
         self.review = None
         self._acks_waiting: list[tuple[str, PendingWarning]] = []
+        self._pending_start: tuple[str, bool | None] | None = None  # F8 while the KB loads
 
         self.bridge = EventBridge(self)
         b = self.bridge
@@ -94,7 +99,8 @@ class CallController(QObject):
         self.kb_watcher = KbWatcher(kb_dir, self)
         self.kb_watcher.loaded.connect(self._on_kb_loaded)
         self.kb_watcher.failed.connect(self._on_kb_failed)
-        self.kb_watcher.reload()
+        self.kb_watcher.progress.connect(self._on_kb_progress)
+        self.kb_watcher.reload()  # returns at once; the KB arrives through loaded/failed
         if open_store:
             self._open_store()
 
@@ -104,29 +110,46 @@ class CallController(QObject):
     def kb(self):
         return self.kb_watcher.kb
 
+    def _on_kb_progress(self, text: str) -> None:
+        if not self.in_call:
+            self.panel.status.setText(text)
+
     def _on_kb_loaded(self, kb) -> None:
         self.panel.set_kb(kb)
         self.panel.notice.dismiss("kb")
+        if not self.in_call:
+            self.panel.status.setText("未在通话中 · 按 F8 开始")
+        if self._pending_start is not None:
+            playbook_id, demo = self._pending_start
+            self._pending_start = None
+            self.start(playbook_id, demo)
 
     def _on_kb_failed(self, message: str) -> None:
-        kept = "仍在使用上次加载成功的知识库。" if self.kb is not None else "没有可用的知识库，无法开始通话。"
+        if self.kb_watcher.using_last_good:
+            kept = "这次启动时知识库无法读取，正在使用上一次加载成功的知识库。"
+        elif self.kb is not None:
+            kept = "仍在使用上次加载成功的知识库。"
+        else:
+            kept = "没有可用的知识库，无法开始通话。"
+            self._pending_start = None
+        if not self.in_call and self.kb is None:
+            self.panel.status.setText("知识库不可用")
         self.panel.show_problem(
             "kb", f"知识库有错误（{self.kb_watcher.kb_dir}）：{message}",
             f"{kept}修改出错的文件并保存后会自动重新加载；运行 assist kb check 可列出全部问题。")
 
     def _open_store(self) -> None:
-        from assist.store import SessionRecorder, StoreError, open_store
+        from assist.assembly import open_recording
 
         try:
-            self.store = open_store()
-        except StoreError as e:
-            self.panel.show_problem("store", f"无法打开通话记录库：{e}",
-                                    "检查数据目录（ASSIST_DATA_DIR）是否可写；本次通话不会被保存。")
+            # on_problem runs on the recorder's (worker) thread: hand it to the bridge like any event.
+            self.recording = open_recording(on_problem=self.bridge)
+        except AssistError as e:
+            self.panel.show_problem("store", e.message, f"{e.fix}本次通话不会被保存。")
             return
-        # on_problem runs on the recorder's (worker) thread: hand it to the bridge like any event.
-        self.recorder = SessionRecorder(self.store, on_problem=self.bridge)
-        if self.store.open_warning:
-            self.panel.show_problem("store", self.store.open_warning, "旧文件已保留，可交给技术支持检查。")
+        self.store, self.recorder = self.recording.store, self.recording.recorder
+        if self.recording.warning:
+            self.panel.show_problem("store", self.recording.warning, "旧文件已保留，可交给技术支持检查。")
 
     # -- calls ----------------------------------------------------------------------------------
 
@@ -139,34 +162,35 @@ class CallController(QObject):
         if self.in_call:
             return False
         if self.kb is None:
-            self._on_kb_failed(self.kb_watcher.error or "not loaded")
+            if self.kb_watcher.loading:
+                self._pending_start = (playbook_id, demo)
+                self.panel.status.setText("知识库加载中…，加载完成后立即开始")
+                return True
+            self._on_kb_failed(self.kb_watcher.error or "知识库还没有加载")
             return False
-        from assist.call import Call
-        from assist.engine import AssistEngine, UnknownPlaybook
+        from assist.assembly import make_call
 
         try:
-            engine = AssistEngine(self.kb, playbook_id or None)
-        except UnknownPlaybook as e:
-            self.panel.show_problem("kb", f"知识库里没有这个话术：{e}", "在下拉框里选择另一个话术或“自动识别”。")
+            call = make_call(self.kb, playbook_id or None, (self.bridge,), self.recording)
+        except AssistError as e:
+            self.panel.show_problem("kb", e.message, "在下拉框里选择另一个话术或“自动识别”。")
             return False
-        subscribers = (self.recorder, self.bridge) if self.recorder else (self.bridge,)
-        call = Call(engine, subscribers=subscribers)
         use_demo = self.demo_mode if demo is None else demo
         if use_demo:
             return self._start_demo(call)
         return self._start_live(call)
 
     def _start_demo(self, call) -> bool:
-        from assist.demo import DemoError, DemoPlayer, load_demo
+        from assist.assembly import demo_source
 
         try:
-            lines = load_demo(self.demo_file)
-        except DemoError as e:
-            self.panel.show_problem("demo", f"演示通话无法播放：{e}", "检查 resources/demo_call.jsonl。")
+            player = demo_source(call, self.demo_file, speed=self.demo_speed, fast=self.demo_fast,
+                                 on_line=self._on_demo_line)
+        except AssistError as e:
+            self.panel.show_problem("demo", e.message, e.fix)
             return False
         self.call = call
-        self.player = DemoPlayer(call, lines, speed=self.demo_speed, fast=self.demo_fast,
-                                 on_line=self._on_demo_line)
+        self.player = player
         self.panel.notice.dismiss("model")
         self.player.start()
         return True
@@ -180,21 +204,18 @@ class CallController(QObject):
 
     def _start_live(self, call) -> bool:
         """Start listening; the model load and device checks take seconds, so they run on a worker."""
+        from assist.assembly import live_source
+
         try:
-            from assist.listening import Listener
+            listener = live_source(call)
         except ImportError as e:
             self.panel.show_problem("model", f"实时收音模块不可用：{e}", "可以先播放演示通话看看效果。", DEMO_OFFER)
             return False
-        from assist.config import ConfigError, load_config
-
-        try:
-            cfg = load_config()
-        except ConfigError as e:
-            self.panel.show_problem("device", str(e), "修正或删除该配置文件，再运行 assist devices 重新选择设备。")
+        except AssistError as e:  # the saved settings cannot be read
+            self.panel.show_problem("device", e.message, e.fix)
             return False
         self.call = call
-        self.listener = Listener(call, agent_device=cfg.agent_device, customer_device=cfg.customer_device,
-                                 model_path=cfg.model_path)
+        self.listener = listener
         self.panel.status.setText("正在加载语音模型、打开耳机……")
         threading.Thread(target=self._live_start_worker, args=(self.listener,), name="assist-listen-start",
                          daemon=True).start()
@@ -202,13 +223,15 @@ class CallController(QObject):
 
     def _live_start_worker(self, listener) -> None:
         """Worker thread: Listener.start() (model load, devices); failures go back as a signal."""
-        from assist.asr.models import ModelMissing
+        from assist.assembly import NoModel, start_source
 
         try:
-            listener.start()
-        except ModelMissing as e:
-            self.live_failed.emit("model", f"没有可用的中文语音模型：{e.problem}", f"运行 {e.fix}")
-        except Exception as e:  # device errors and the like: a banner, never a crash
+            start_source(listener)
+        except NoModel as e:
+            self.live_failed.emit("model", e.message, e.fix)
+        except AssistError as e:
+            self.live_failed.emit("device", e.message, e.fix)
+        except Exception as e:  # anything else: a banner, never a crash
             log.warning("live call could not start: %s", e)
             fix = getattr(e, "fix", "") or "运行 assist devices 检查耳机和输入设备，然后重试。"
             self.live_failed.emit("device", f"无法开始收音：{getattr(e, 'message', e)}", fix)

@@ -1,62 +1,119 @@
-"""Keeps the knowledge base fresh while the app runs, and keeps the last good one on a bad edit.
+"""Loads the knowledge base off the GUI thread, keeps it fresh, and keeps the last good one.
 
-A team lead edits the YAML files under ``kb/`` while agents have the panel
-open. ``KbWatcher`` watches the folder and its files (QFileSystemWatcher),
-waits for the edits to settle (editors write a file in several steps), then
-reloads with ``load_kb``: success emits ``loaded(kb)``; a ``KBError`` emits
-``failed(message)`` and the previous KB stays in use. GUI thread; loading the
-KB takes milliseconds, so it is done right here.
+The panel must paint at once, also with 10 000 FAQs: ``KbWatcher.reload()``
+only starts a worker thread and returns. The worker parses the KB (or takes it
+from the on-disk cache when the files are unchanged, ``knowledge/kb_cache``),
+then builds the matching indexes once (``assist.assembly.make_engine``, cached
+by ``engine/index_cache``) so that the first call starts without building
+anything. ``progress(text)`` reports the steps; ``loaded(kb)`` or
+``failed(message)`` arrive on the GUI thread, where the KB is swapped in one
+assignment: a call already running keeps the engine it started with.
+
+A team lead edits the YAML files while agents have the panel open: the folder
+and its files are watched (QFileSystemWatcher), edits settle for ``SETTLE_MS``,
+then the KB reloads in the background. A broken edit emits ``failed`` and the
+previous KB stays; a KB broken when the panel opens is replaced by the last one
+that loaded cleanly from the same folder in an earlier run (if any), and
+``failed`` says so (``using_last_good``). If several reloads overlap, only the
+newest result is used.
+Threads: construction, signals and slots on the GUI thread; ``_work`` on a worker.
 """
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from assist.knowledge import KBError, default_kb_dir, load_kb
 
+log = logging.getLogger(__name__)
 SETTLE_MS = 300
 
 
 class KbWatcher(QObject):
-    loaded = Signal(object)  # KnowledgeBase
+    loaded = Signal(object)  # KnowledgeBase, now in use
     failed = Signal(str)  # what is wrong, with files and lines
+    progress = Signal(str)  # what the worker is doing, for the panel's status line
+    _finished = Signal(int, object, str)  # generation, KnowledgeBase or None, error ("" if none); worker -> GUI
 
     def __init__(self, kb_dir: str | Path | None = None, parent=None):
         super().__init__(parent)
         self.kb_dir = Path(kb_dir) if kb_dir else default_kb_dir()
         self.kb = None
         self.error: str | None = None
+        self.using_last_good = False  # the KB in use is an earlier run's: the folder is broken now
+        self.loading = False
+        self._generation = 0
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(self._changed)
         self._watcher.fileChanged.connect(self._changed)
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self.reload)
+        self._finished.connect(self._on_finished)
 
-    def reload(self) -> bool:
-        """Load the KB now; True if it loaded. Emits ``loaded`` or ``failed``."""
+    @property
+    def settled(self) -> bool:
+        """True once a load has finished (with a KB or an error) and none is running."""
+        return not self.loading and (self.kb is not None or self.error is not None)
+
+    def reload(self) -> None:
+        """Start loading the KB in the background (GUI thread); ``loaded``/``failed`` follow."""
         self._watch()
+        self._generation += 1
+        self.loading = True
+        self.progress.emit("知识库加载中…")
+        threading.Thread(target=self._work, args=(self._generation, self.kb is None), daemon=True,
+                         name=f"assist-kb-load-{self._generation}").start()
+
+    def _work(self, generation: int, first: bool) -> None:
+        """Worker thread: parse (or take from the cache), build the indexes, hand back."""
         try:
             kb = load_kb(self.kb_dir)
         except KBError as e:
-            self.error = str(e)
-            self.failed.emit(self.error)
-            return False
+            kb, error = None, str(e)
         except OSError as e:
-            self.error = f"cannot read the knowledge base at {self.kb_dir}: {e.strerror or e}"
-            self.failed.emit(self.error)
-            return False
-        self.error = None
-        self.kb = kb
-        self.loaded.emit(kb)
-        return True
+            kb, error = None, f"无法读取知识库 {self.kb_dir}：{e.strerror or e}"
+        else:
+            error = ""
+        if kb is None and first:
+            from assist.knowledge import kb_cache
+
+            kb = kb_cache.last_good(self.kb_dir)
+        if kb is not None:
+            if not error:
+                self.progress.emit("正在建立索引…")
+            try:
+                from assist.assembly import make_engine
+
+                make_engine(kb)  # builds and caches the indexes the first call needs
+            except Exception:  # a call start will report it properly; loading must not die here
+                log.exception("could not prepare the engine for the knowledge base")
+        self._finished.emit(generation, kb, error)
+
+    def _on_finished(self, generation: int, kb, error: str) -> None:
+        if generation != self._generation:
+            return  # a newer reload is running: its result is the one to use
+        self.loading = False
+        if kb is not None and (not error or self.kb is None):
+            self.kb = kb  # one assignment: calls already running keep their engine
+            self.using_last_good = bool(error)
+            self.loaded.emit(kb)
+        if error:
+            self.error = error
+            self.failed.emit(error)
+        else:
+            self.error = None
+            self.using_last_good = False
 
     def _changed(self, _path: str) -> None:
         self._settle.start()
 
     def _watch(self) -> None:
         # Editors often replace a file (write new, rename over): re-add everything after each change.
-        paths = [self.kb_dir, *self.kb_dir.glob("*/"), *self.kb_dir.glob("*/*.yaml"), *self.kb_dir.glob("*/*.yml")]
+        paths = [self.kb_dir, *self.kb_dir.glob("*/"), *self.kb_dir.glob("*/*.yaml"), *self.kb_dir.glob("*/*.yml"),
+                 *self.kb_dir.glob("*.yaml")]
         wanted = {str(p) for p in paths if p.exists()}
         have = set(self._watcher.files()) | set(self._watcher.directories())
         missing = sorted(wanted - have)

@@ -13,13 +13,21 @@ vosk's Chinese models put spaces between words, drop punctuation, keep fillers
 """
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from pypinyin import Style, pinyin
+
+# Only single characters are looked up (char_pinyin), so pypinyin's phrase dictionary is
+# never consulted; without it the import takes 0.3 s and 22 MB instead of 1.0 s and 66 MB
+# (measured on this machine under load). Must be set before pypinyin is first imported.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
+
+from pypinyin import Style, pinyin  # noqa: E402
 
 # Hesitation sounds and discourse fillers that carry no meaning for matching.
 # "就是" is deliberately absent: "就是不还" is an objection.

@@ -130,12 +130,13 @@ def test_config_roundtrip_and_broken_file():
         load_config()
 
 
-def test_listener_from_config_uses_saved_names(ko_model_path):
-    from assist.listening import Listener
+def test_live_source_uses_saved_names_unless_asked_otherwise(ko_model_path):
+    from assist.assembly import LiveSettings, live_source
 
     save_config(UserConfig(agent_device="Headset Mic", customer_device="Monitor of Softphone",
                            model_path=str(ko_model_path)))
-    listener = Listener.from_config(call=None)
+    listener = live_source(call=None)
     assert listener.channel_devices == {"agent": "Headset Mic", "customer": "Monitor of Softphone"}
-    assert Listener.from_config(call=None, customer_device=None).channel_devices == {"agent": "Headset Mic"}
-    assert Listener.from_config(call=None, mixed=True).channel_devices == {"unknown": "Headset Mic"}
+    asked = LiveSettings(agent="USB Mic")
+    assert live_source(None, asked).channel_devices == {"agent": "USB Mic", "customer": "Monitor of Softphone"}
+    assert live_source(None, LiveSettings(mixed=True)).channel_devices == {"unknown": "Headset Mic"}

@@ -36,6 +36,7 @@ def demo(qtbot, panel):
     from assist.ui.app import CallController
 
     ctl = CallController(panel, demo=True, demo_fast=True, pause_on_mark=True)
+    qtbot.waitUntil(lambda: ctl.kb_watcher.settled, timeout=15000)  # the KB loads on a worker thread
     yield ctl
     ctl.shutdown()
     if ctl.store is not None:

@@ -1,7 +1,14 @@
-"""The KB browser on the real bundled KB, and on a copy in tmp_path that an edit breaks and fixes."""
+"""The KB browser on the real bundled KB, and on a copy in tmp_path that an edit breaks and fixes.
+
+The KB loads on a worker thread (the window paints first), so each test waits for it.
+"""
 import shutil
 
 from assist.knowledge import default_kb_dir
+
+
+def _loaded(qtbot, watcher):
+    qtbot.waitUntil(lambda: watcher.settled, timeout=15000)
 
 
 def test_zq_finds_zhanqi(qtbot):
@@ -9,6 +16,7 @@ def test_zq_finds_zhanqi(qtbot):
 
     b = KbBrowser()
     qtbot.addWidget(b)
+    _loaded(qtbot, b.watcher)
     b.show()
     qtbot.keyClicks(b.query, "zq")
     qtbot.waitUntil(lambda: bool(b.hits) and b.count.text().endswith("条结果"), timeout=3000)
@@ -25,6 +33,7 @@ def test_filter_by_playbook_and_tag(qtbot):
 
     b = KbBrowser()
     qtbot.addWidget(b)
+    _loaded(qtbot, b.watcher)
     everything = len(b.hits)
     b.playbook_box.setCurrentIndex(b.playbook_box.findData("changjiang_extension"))
     assert 0 < len(b.hits) < everything
@@ -50,6 +59,7 @@ def test_broken_kb_shows_banner_not_crash(qtbot, tmp_path):
     _break(kb_dir)
     b = KbBrowser(kb_dir=kb_dir)
     qtbot.addWidget(b)
+    _loaded(qtbot, b.watcher)
     b.show()
     assert b.notice.isVisible() and b.notice.kind == "kb"
     assert "faqs" in b.notice.message.text()
@@ -63,6 +73,7 @@ def test_edit_reloads_and_bad_edit_keeps_last_good_kb(qtbot, tmp_path):
     shutil.copytree(default_kb_dir(), kb_dir)
     b = KbBrowser(kb_dir=kb_dir)
     qtbot.addWidget(b)
+    _loaded(qtbot, b.watcher)
     b.show()
     first = b.kb
     assert first is not None and not b.notice.isVisible()
@@ -87,6 +98,7 @@ def test_panel_shows_kb_error_with_fix(qtbot, tmp_path, panel):
     shutil.copytree(default_kb_dir(), kb_dir)
     _break(kb_dir)
     ctl = CallController(panel, kb_dir=kb_dir, open_store=False, demo=True, demo_fast=True)
+    _loaded(qtbot, ctl.kb_watcher)
     assert panel.notice.isVisible() and panel.notice.kind == "kb"
     assert "assist kb check" in panel.notice.fix.text()
     assert ctl.start("") is False  # no KB at all: refuse with the banner, don't crash

@@ -1,0 +1,118 @@
+"""The parsed knowledge base kept between runs, and the last good one per folder.
+
+Parsing 10 000 FAQs of YAML takes seconds even with libyaml; an unchanged KB
+should not pay that at every start. ``lookup(root)`` hashes the folder's files
+(names and bytes, milliseconds) and returns the ``KnowledgeBase`` pickled under
+that hash, if any; ``remember(root, kb)`` stores it after a clean load and
+marks it as the folder's *last good* KB, which ``last_good(root)`` returns when
+a later edit breaks the folder, so the panel can open with it and say so.
+
+Files live in ``<cache dir>/kb`` (``assist.config.cache_dir``), written
+atomically; a cache file that cannot be read is ignored and rebuilt, never an
+error. Only the newest few entries are kept. Any thread (each call does its
+own file I/O; the worst race writes the same file twice).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+from assist import config
+from assist.knowledge.model import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1  # bump when KnowledgeBase or its parts change shape
+KEEP = 8  # cached KBs kept (the newest by use)
+KB_FILES = ("playbooks/*.yaml", "playbooks/*.yml", "faqs/*.yaml", "faqs/*.yml", "rules/*.yaml",
+            "rules/*.yml", "lexicon.yaml", "settings.yaml")
+
+
+def _dir() -> Path:
+    return config.cache_dir() / "kb"
+
+
+def content_hash(root: Path) -> str:
+    """SHA-256 over the KB's folder, file names and bytes, the cache format and the package version.
+
+    The folder is part of it because a KB records where its files are (errors and the
+    browser name them): a copy elsewhere is another KB.
+    """
+    from assist import __version__
+
+    h = hashlib.sha256(f"{FORMAT}:{__version__}:{root.resolve()}\n".encode())
+    for pattern in KB_FILES:
+        for path in sorted(root.glob(pattern)):
+            if path.is_file():
+                h.update(str(path.relative_to(root)).encode() + b"\0")
+                h.update(path.read_bytes())
+                h.update(b"\0")
+    return h.hexdigest()
+
+
+def _folder_key(root: Path) -> str:
+    return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+
+
+def _read(path: Path) -> KnowledgeBase | None:
+    try:
+        with open(path, "rb") as f:
+            kb = pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except Exception as e:  # a torn or foreign file: ignore it, it will be rewritten
+        log.info("ignoring unreadable KB cache %s: %s", path, e)
+        return None
+    return kb if isinstance(kb, KnowledgeBase) else None
+
+
+def _write(path: Path, kb: KnowledgeBase) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(kb, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def lookup(root: Path, digest: str | None = None) -> KnowledgeBase | None:
+    """The KB parsed from exactly these files before, or None."""
+    digest = digest or content_hash(root)
+    path = _dir() / f"{digest}.pickle"
+    kb = _read(path)
+    if kb is not None:
+        try:
+            os.utime(path)  # newest by use survives pruning
+        except OSError:
+            pass
+    return kb
+
+
+def remember(root: Path, kb: KnowledgeBase, digest: str | None = None) -> None:
+    """Store a cleanly loaded KB under its content hash and as the folder's last good KB."""
+    digest = digest or content_hash(root)
+    try:
+        _write(_dir() / f"{digest}.pickle", kb)
+        _write(_dir() / f"last-good-{_folder_key(root)}.pickle", kb)
+        _prune()
+    except OSError as e:  # a read-only or full disk costs speed, not function
+        log.warning("could not cache the knowledge base: %s", e)
+
+
+def last_good(root: Path) -> KnowledgeBase | None:
+    """The last KB that loaded cleanly from this folder (in any earlier run), or None."""
+    return _read(_dir() / f"last-good-{_folder_key(root)}.pickle")
+
+
+def _prune() -> None:
+    entries = sorted((p for p in _dir().glob("*.pickle") if not p.name.startswith("last-good-")),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[KEEP:]:
+        old.unlink(missing_ok=True)
