@@ -105,6 +105,9 @@ class AssistResult:
     stages_done: tuple[int, ...] = ()  # 1-based stage indexes covered so far
     playbook_id: str | None = None
     elapsed_ms: float = 0.0
+    # one-off messages for the agent about the engine itself (Chinese), e.g. that the
+    # sentence encoder failed and matching goes on by wording alone
+    notices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

