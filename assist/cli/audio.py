@@ -26,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--customer", metavar="NAME", help="save this input as the customer's channel (softphone loopback)")
     p.set_defaults(func=cmd_devices)
 
-    p = sub.add_parser("model", help="manage the offline speech model")
+    p = sub.add_parser("model", help="manage the offline speech model and sentence-encoder models")
     msub = p.add_subparsers(dest="model_command", metavar="ACTION", required=True)
     d = msub.add_parser("download", help="download and install a vosk model (default: vosk-model-small-cn-0.22)")
     d.add_argument("name", nargs="?", default=None, metavar="NAME")
@@ -149,7 +149,7 @@ def cmd_model_list(args) -> int:
     installed = list_models()
     print("known models (assist model download NAME):")
     for m in KNOWN_MODELS.values():
-        mark = " (default)" if m.name == DEFAULT_MODEL else ""
+        mark = " (default)" if m.name == DEFAULT_MODEL else (" (encoder)" if m.kind == "encoder" else "")
         print(f"  {m.name:<28} {m.size_mb:>5} MB  {m.description}{mark}")
     print("installed:")
     if not installed:

