@@ -95,11 +95,9 @@ def evaluate(kb, sem, faq_rows, calls):
 
 
 GRID = {
-    "FAQ_W_SEM": [0.35, 0.45],
-    "FUSED_SHOW": [0.48, 0.52, 0.56],
-    "OOS_MARGIN": [0.005, 0.01, 0.015],
-    "SEM_FLOOR": [0.80, 0.83],
-    "SEM_CEIL": [0.95, 0.97],
+    "FAQ_W_SEM": [0.25, 0.35],
+    "FUSED_SHOW": [0.32, 0.36, 0.40],
+    "OOS_MARGIN": [0.01, 0.02],
 }
 STAGE_GRID = {
     "STAGE_W_SEM": [0.3, 0.5, 0.7],
