@@ -91,6 +91,11 @@ class ComplianceWarning:
     source: str
     span: tuple[int, int]  # character offsets into Utterance.text
     said: str  # the text inside the span
+    # Why it fired: the matched words for a pattern (found_by "pattern"), the rule's trigger
+    # example the line is most like for the example detector ("example", shown as 相似：…),
+    # the call's circumstances for a sequence rule ("sequence").
+    evidence: str = ""
+    found_by: str = "pattern"
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def result_record(index: int, r: AssistResult) -> dict:
             "playbook": r.stage.playbook_id, "index": r.stage.index, "id": r.stage.stage_id, "title": r.stage.title},
         "suggestions": [{"text": s.text, "stage_index": s.stage_index, "kind": s.kind} for s in r.suggestions],
         "warnings": [{"rule": w.rule_id, "severity": w.severity, "message": w.message, "span": list(w.span),
-                      "source": w.source} for w in r.warnings],
+                      "source": w.source, "evidence": w.evidence, "found_by": w.found_by} for w in r.warnings],
     }
 
 

@@ -70,30 +70,47 @@ def cmd_check(args) -> int:
     from assist.knowledge import collect_issues
 
     kb, issues = collect_issues(getattr(args, "kb", None))
-    for i in issues:
-        print(i)
+    problems = [str(i) for i in issues]
+    semantics = None
     if kb is not None and not issues:
-        _print_confusable_faqs(kb)
-    if issues:
-        print(f"{len(issues)} problem{'s' if len(issues) != 1 else ''}")
+        semantics = _semantics(kb)
+        problems += [str(f) for f in _audit(kb, semantics)]
+    for p in problems:
+        print(p)
+    if semantics is not None:
+        _print_confusable_faqs(kb, semantics)
+    if problems:
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}")
         return 1
     print(f"ok: {len(kb.playbooks)} playbooks, {len(kb.faqs)} FAQs, {len(kb.rules)} rules")
     return 0
 
 
-def _print_confusable_faqs(kb) -> None:
-    """Leave-one-out over FAQ phrasings by meaning: warnings only (the exit code is for errors)."""
+def _semantics(kb):
+    """The KB's sentence vectors (cached on disk), or None with one notice: checks by wording only."""
     import sys
 
-    from assist.engine.kb_confusion import confusable_faqs
     from assist.engine.kb_semantics import build_semantics
     from assist.semantics import EncoderUnavailable, load_encoder
 
     try:
-        semantics = build_semantics(kb, load_encoder())
+        return build_semantics(kb, load_encoder())
     except EncoderUnavailable as e:
-        print(f"提示：{e}，跳过易混淆 FAQ 检查", file=sys.stderr)
-        return
+        print(f"提示：{e}，本次只按规则的匹配条件检查示例和话术，并跳过易混淆 FAQ 检查。", file=sys.stderr)
+        return None
+
+
+def _audit(kb, semantics):
+    """Rule examples and suggestions against the rules, by example too when there are vectors."""
+    from assist.engine.compliance_audit import audit_kb
+
+    return audit_kb(kb, semantics.kb_encoder if semantics is not None else None)
+
+
+def _print_confusable_faqs(kb, semantics) -> None:
+    """Leave-one-out over FAQ phrasings by meaning: warnings only (the exit code is for errors)."""
+    from assist.engine.kb_confusion import confusable_faqs
+
     warnings = confusable_faqs(kb, semantics)
     for w in warnings:
         print(w)

@@ -23,6 +23,7 @@ from datetime import datetime
 
 from assist.errors import AssistError
 from assist.engine.compliance import ComplianceChecker
+from assist.engine.compliance_examples import ExampleDetector
 from assist.engine.faq_matcher import FaqMatcher
 from assist.engine.kb_semantics import KbSemantics
 from assist.engine.lexicon import Lexicon
@@ -64,7 +65,11 @@ class AssistEngine:
         One reference assignment, so a worker thread may call it while a call runs."""
         if semantics is not None and semantics.kb_version != self.kb.version:
             raise ValueError("semantic index was built for another version of the knowledge base")
+        # compliance by example: the rules' examples as vectors (through the same cache), judged
+        # against the line's vector the engine computes anyway (see process)
+        detector = ExampleDetector(self.kb, semantics.kb_encoder) if semantics is not None else None
         self._semantics = semantics
+        self.compliance.attach(detector)
 
     @property
     def semantics(self) -> KbSemantics | None:
@@ -128,7 +133,7 @@ class AssistEngine:
             after = self._active_stage()
             if after[1] is not None and after != before:
                 self.stage_timeline.append((utt.start, after[1]))
-        warnings = self.compliance.check(utt)
+        warnings = self.compliance.check(utt, query)
         pid = self.playbook_id
         tracker = self.trackers.get(pid) if pid else None
         return AssistResult(

@@ -8,6 +8,15 @@ compliant way to say many things names the forbidden act.
 Sequence rules watch the call as a whole: the agent should identify
 themselves at the start and confirm who they speak to before giving details
 of the debt; calls outside permitted hours get a warning at the first line.
+
+Given a sentence encoder, final results are also judged by example
+(``assist.engine.compliance_examples``): a line closer in meaning to a rule's
+trigger examples than to anything compliant is flagged too, unless the rule's
+explicit pass pattern (``unless``) matches or the line is a protective negation
+(我们不会上门, 千万别转给个人). Either way may flag; only patterns find a span.
+Partial results are checked by the patterns alone (cheap; the detector costs one
+encoder call), so a line the detector catches is flagged when it is final.
+Every warning carries its evidence: the matched words, or the nearest example.
 One checker per call; runs on the engine's thread.
 """
 from __future__ import annotations
@@ -17,14 +26,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+
+from assist.engine.compliance_examples import ExampleDetector, ExampleVerdict
 from assist.engine.patterns import PatternTimeout, SafePattern, compile_pattern
 from assist.engine.patterns import search as safe_search
 from assist.zh.text import Compact, compact, syllables
 from assist.events import ComplianceWarning, Utterance
 from assist.knowledge.model import KnowledgeBase, Rule
+from assist.semantics import Encoder
 
 # A negation word, optionally followed by a modal, right before the matched act.
-_MODAL = r"(会|要|能|可能|得|是|用|需要|必|能够|应该|可以|去|来|再|让|有人|人|把|对|你|您|他|她|客户|任何人|别人|钱|款|要求|叫|请|逼)"
+_MODAL = r"(担心|害怕|怕|影响|会|要|能|可能|得|是|用|需要|必|能够|应该|可以|去|来|再|让|有人|人|把|对|你|您|他|她|客户|任何人|别人|钱|款|要求|叫|请|逼)"
 _NEGATION_BEFORE = re.compile(
     r"(不|没有?|别|勿|未|无需|不用|禁止|严禁|从不|绝不|并不|决不|不得|不可)"
     + _MODAL + r"{0,4}"
@@ -35,6 +48,18 @@ _NEGATION_BEFORE = re.compile(
 # How far back a negation can start: longer than any text _NEGATION_BEFORE can match,
 # so looking only this far keeps the check O(1) per match instead of O(utterance).
 _NEGATION_REACH = 80
+
+# A detector hit is vetoed when the agent says they will NOT do it or warns against it
+# (我们不会上门 / 千万别转给个人 / 那肯定是骗子) ...
+_PROTECTIVE = re.compile(
+    r"(不会|不得|不再|绝不|决不|从不|从来不|没有权力|无权|不存在|(?<!要)不要(?!脸)|千万别|切勿|别信|别相信|不用担心|放心|"
+    r"不建议|咨询律师|投诉|没有权限|以审批为准|合同(里|中|上)?(约定|写)|官方)")
+# ... unless the negation is the condition of a threat (你再不还 我们不会放过你).
+# Advice against fraud names the forbidden act in the third person (有人冒充我们让您交保证金 /
+# 让您加私人微信转账的都是骗子); it vetoes pattern rules too, except insults (not negatable).
+_ANTI_FRAUD = re.compile(r"有人(冒充|自称|假冒|让您|让你|要求您|要求你|叫您|叫你|说)|(都是|肯定是|一定是|多半是)(骗子|诈骗|骗人|假的)|谨防|防骗|警惕"
+                         r"|(都|就|肯定|一定)不是(我们|官方|我司|公司)的?(官方)?(人员|工作人员|客服|员工|人)")
+_CONDITIONAL = re.compile(r"(再不|不还|如果不|要是不|否则|不然|不配合|不接|不处理|不放过|不客气|别想|不让你)")
 
 
 @dataclass
@@ -54,8 +79,12 @@ def _compile(rule: Rule) -> _CompiledRule:
 
 
 class ComplianceChecker:
-    def __init__(self, kb: KnowledgeBase):
+    def __init__(self, kb: KnowledgeBase, encoder: Encoder | None = None,
+                 detector: ExampleDetector | None = None):
+        """``encoder`` (or a ready ``detector``) turns on compliance by example; without, patterns only."""
         self.rules = [_compile(r) for r in kb.rules]
+        self._by_id = {cr.rule.id: cr for cr in self.rules}
+        self.detector = detector or (ExampleDetector(kb, encoder) if encoder is not None else None)
         self.reset()
 
     def reset(self, call_started_at: datetime | None = None) -> None:
@@ -70,6 +99,8 @@ class ComplianceChecker:
     def _pattern_warning(self, cr: _CompiledRule, c: Compact, original: str) -> ComplianceWarning | None:
         text = c.text
         if any(p.search(text) for p in cr.unless):
+            return None
+        if cr.rule.match.negatable and _ANTI_FRAUD.search(text):
             return None
         if not all(p.search(text) for p in cr.all):
             return None
@@ -100,9 +131,37 @@ class ComplianceChecker:
         return None
 
     @staticmethod
-    def _warning(rule: Rule, span: tuple[int, int], original: str) -> ComplianceWarning:
+    def _warning(rule: Rule, span: tuple[int, int], original: str, found_by: str = "pattern") -> ComplianceWarning:
+        said = original[span[0]:span[1]]
         return ComplianceWarning(rule.id, rule.severity, rule.title, rule.message, rule.source,
-                                 span, original[span[0]:span[1]])
+                                 span, said, evidence=said, found_by=found_by)
+
+    # -- by example ----------------------------------------------------------
+    def _example_warning(self, verdict: ExampleVerdict | None, c: Compact, utt: Utterance) -> ComplianceWarning | None:
+        """The detector's warning for this line, unless its verdict is below the margin or vetoed."""
+        if verdict is None or not verdict.flagged:
+            return None
+        cr = self._by_id.get(verdict.rule_id)
+        if cr is None or utt.speaker not in cr.rule.speakers or cr.rule.id in self.switched_off:
+            return None
+        try:
+            if self.vetoed(cr, c.text):
+                return None
+        except PatternTimeout:  # its pass pattern could not be checked: do not flag on meaning alone
+            return None
+        rule = cr.rule
+        return ComplianceWarning(rule.id, rule.severity, rule.title, rule.message, rule.source,
+                                 (0, len(utt.text)), utt.text, evidence=verdict.example, found_by="example")
+
+    @staticmethod
+    def vetoed(cr: _CompiledRule, text: str) -> bool:
+        """An explicit pass pattern of the rule, or a protective negation, overrules the detector."""
+        if any(p.search(text) for p in cr.unless):
+            return True
+        if _ANTI_FRAUD.search(text):
+            return True
+        return bool(_PROTECTIVE.search(text)) and not _CONDITIONAL.search(text)
+
 
     # -- sequence rules ------------------------------------------------------
     def _sequence_warning(self, rule: Rule, c: Compact, utt: Utterance) -> ComplianceWarning | None:
@@ -112,18 +171,19 @@ class ComplianceChecker:
             if self.call_started_at is None or self.agent_finals != 1 or not utt.final:
                 return None
             start = _hhmm(p.get("start", "08:00"))
-            end = _hhmm(p.get("end", "21:00"))
+            end = _hhmm(p.get("end", "22:00"))
             t = self.call_started_at.hour * 60 + self.call_started_at.minute
             if start <= t < end:
                 return None
+            when = f"通话开始于 {self.call_started_at:%H:%M}"
             return ComplianceWarning(rule.id, rule.severity, rule.title, rule.message, rule.source, whole,
-                                     f"通话开始于 {self.call_started_at:%H:%M}")
+                                     when, evidence=when, found_by="sequence")
         if rule.kind == "self_identification":
             if safe_search(p.get("pattern", "我是|这里是"), c.text):
                 self.identified_self = True
             if self.identified_self or self.agent_finals != int(p.get("within", 2)):
                 return None
-            return self._warning(rule, whole, utt.text)
+            return self._warning(rule, whole, utt.text, "sequence")
         if rule.kind == "identity_before_details":
             if safe_search(p.get("identity", "请问是|本人吗"), c.text):
                 self.identity_confirmed = True
@@ -133,10 +193,12 @@ class ComplianceChecker:
             m = safe_search(p.get("details", "欠款|逾期"), c.text)
             if not m:
                 return None
-            return self._warning(rule, c.span_in_original(m.start(), m.end()), utt.text)
+            return self._warning(rule, c.span_in_original(m.start(), m.end()), utt.text, "sequence")
         return None
 
-    def check(self, utt: Utterance) -> tuple[ComplianceWarning, ...]:
+    def check(self, utt: Utterance, query: np.ndarray | None = None) -> tuple[ComplianceWarning, ...]:
+        """Warnings for one utterance of the call. ``query``: the line's sentence vector when the
+        engine has already encoded it (else the detector encodes the line itself)."""
         if not utt.text.strip():
             return ()
         c = compact(utt.text)
@@ -163,7 +225,40 @@ class ComplianceChecker:
                 w = _switched_off_warning(rule)
             if w:
                 out.append(w)
+        # The detector only on final agent lines the patterns left unflagged: one red warning a
+        # line is enough, and a partial result or a line the patterns caught costs no encoder call.
+        if (self.detector is not None and utt.final and utt.speaker in ("agent", "unknown")
+                and not any(w.severity != "info" for w in out)):
+            verdict = (self.detector.nearest_vector(query) if query is not None
+                       else self.detector.nearest(utt.text))
+            w = self._example_warning(verdict, c, utt)
+            if w:
+                out.append(w)
         out.sort(key=lambda w: ("critical", "warning", "info").index(w.severity))
+        return tuple(out)
+
+    def audit(self, text: str, exclude: str | None = None) -> tuple[ComplianceWarning, ...]:
+        """Flags (warning or critical) for one line said by the agent outside any call: ``kb check``.
+
+        ``exclude`` leaves that exemplar out of the detector's examples, so a script line or FAQ
+        answer is judged by the others and not excused by being compliant by definition.
+        """
+        c = compact(text)
+        utt = Utterance("agent", text)
+        out = []
+        for cr in self.rules:
+            if cr.rule.kind != "pattern":
+                continue
+            try:
+                w = self._pattern_warning(cr, c, text)
+            except PatternTimeout:
+                w = _switched_off_warning(cr.rule)
+            if w and w.severity != "info":
+                out.append(w)
+        if not out and self.detector is not None:
+            w = self._example_warning(self.detector.nearest(text, exclude=exclude), c, utt)
+            if w and w.severity != "info":
+                out.append(w)
         return tuple(out)
 
 

@@ -363,6 +363,7 @@ def collect_issues(root: str | os.PathLike | None = None) -> tuple[KnowledgeBase
                 rules.extend(_read_rules(doc, rel, issues))
     synonyms = _read_lexicon(root, digest, issues)
     default_playbook = _read_settings(root, digest, issues, playbooks)
+    compliant_lines = _read_compliant_lines(root, digest, issues)
     out_of_scope = _read_out_of_scope(root, digest, issues)
     if not playbooks:
         issues.append(KBIssue(str(root / "playbooks"), 0, "no playbooks found"))
@@ -375,7 +376,7 @@ def collect_issues(root: str | os.PathLike | None = None) -> tuple[KnowledgeBase
     kb = KnowledgeBase(playbooks=playbooks, faqs=tuple(faqs), rules=tuple(rules),
                        version=digest.hexdigest()[:12], root=str(root),
                        synonyms=synonyms, default_playbook=default_playbook,
-                       out_of_scope=out_of_scope)
+                       compliant_lines=compliant_lines, out_of_scope=out_of_scope)
     return kb, issues
 
 
@@ -400,6 +401,23 @@ def _read_lexicon(root: Path, digest, issues: list[KBIssue]) -> tuple[tuple[str,
             continue
         out.append(tuple(w.strip() for w in g))
     return tuple(out)
+
+
+def _read_compliant_lines(root: Path, digest, issues: list[KBIssue]) -> tuple[str, ...]:
+    """``compliant_lines.yaml``: ``lines:`` ordinary agent lines (optional file)."""
+    path = root / "compliant_lines.yaml"
+    if not path.is_file():
+        return ()
+    rel = str(path.relative_to(root.parent))
+    digest.update(path.name.encode() + path.read_bytes())
+    doc = _parse_file(path, rel, issues)
+    if doc is None:
+        return ()
+    lines = doc.get("lines") if isinstance(doc, dict) else None
+    if not isinstance(lines, list) or not all(isinstance(t, str) and t.strip() for t in lines):
+        issues.append(KBIssue(rel, getattr(doc, "line", 1), "compliant_lines.yaml must have a top-level 'lines:' list of sentences"))
+        return ()
+    return tuple(t.strip() for t in lines)
 
 
 def _read_out_of_scope(root: Path, digest, issues: list[KBIssue]) -> tuple[str, ...]:

@@ -98,6 +98,7 @@ class KnowledgeBase:
     root: str = ""
     synonyms: tuple[tuple[str, ...], ...] = ()  # kb/lexicon.yaml: first word of each group is canonical
     default_playbook: str | None = None  # kb/settings.yaml: the campaign's playbook before the call shows which
+    compliant_lines: tuple[str, ...] = ()  # kb/compliant_lines.yaml: ordinary agent lines, for compliance by example
     # kb/out_of_scope.yaml: what customers say that needs no card (fillers, greetings, chit-chat)
     out_of_scope: tuple[str, ...] = ()
 

@@ -108,7 +108,10 @@ class WarningBanner(QFrame):
             return
         w = self._queue[0].warning
         self.title.setText(f"⚠ {SEVERITY_NAMES.get(w.severity, w.severity)}：{w.title}")
-        self.said.setText(f"你说了：“{w.said or self._queue[0].text}”")
+        said = f"你说了：“{w.said or self._queue[0].text}”"
+        if w.found_by == "example" and w.evidence:  # caught by meaning: the rule's example it is like
+            said += f"\n相似：{w.evidence}"
+        self.said.setText(said)
         self.instead.setText(f"应改为：{w.message}")
         # The full source (sections, quotes) is long: the narrow panel names the documents, the tooltip has it all.
         cited = short_citation(w.source)

@@ -41,7 +41,8 @@ def test_analyze_prints_one_record_per_line_in_the_documented_shape(transcript):
     sugg = recs[0]["suggestions"][0]
     assert set(sugg) == {"text", "stage_index", "kind"}
     w = recs[2]["warnings"][0]
-    assert set(w) == {"rule", "severity", "message", "span", "source"}
+    assert set(w) == {"rule", "severity", "message", "span", "source", "evidence", "found_by"}
+    assert w["found_by"] == "pattern" and w["evidence"] == recs[2]["text"][w["span"][0]:w["span"][1]]
     assert w["rule"] == "personal_account" and w["severity"] == "critical"
     s, e = w["span"]
     assert "支付宝" in recs[2]["text"][s:e]

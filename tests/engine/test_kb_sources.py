@@ -7,7 +7,9 @@ from assist.knowledge import load_kb
 from assist.knowledge.citation import document_titles, short_citation
 
 DOCUMENTS = {"《长江分期展期协商话术》", "《催收培训手册》", "《来分期协商还款指南》", "《信用卡逾期催收话术与规范》",
-             "《互联网金融逾期债务催收自律公约（试行）》"}
+             "《互联网金融逾期债务催收自律公约（试行）》",
+             # the 2025–2026 collection guidelines (issue 13): the banking association's and the national standard
+             "《金融机构个人消费类贷款催收工作指引（试行）》", "《互联网消费信贷贷后催收风险控制指引》"}
 
 
 def _sources():
