@@ -56,6 +56,16 @@ def _names(warnings) -> str:
     return "、".join(f"“{w.title}”" for w in warnings)
 
 
+def _fix(warnings, note_field: str) -> str:
+    """What to do about a flagged suggestion: rewrite it, or, when only its meaning is close to a
+    violation, say the compliant meaning once more in kb/compliant_lines.yaml."""
+    if all(w.found_by == "example" for w in warnings):
+        like = "、".join(f"“{w.evidence}”" for w in warnings)
+        return (f"它的意思接近违规示例{like}。如果这句是合规的，请在 compliant_lines.yaml 里加一句意思相近的合规说法；"
+                f"否则请改写，并在 {note_field} 里说明改了什么。")
+    return f"坐席照着念就会违规，请改写成合规的说法，并在 {note_field} 里说明改了什么。"
+
+
 def audit_kb(kb: KnowledgeBase, encoder: Encoder | None = None,
              detector: ExampleDetector | None = None) -> list[AuditFinding]:
     """Every rule example that misbehaves and every suggestion a rule flags (errors)."""
@@ -86,13 +96,11 @@ def audit_kb(kb: KnowledgeBase, encoder: Encoder | None = None,
                 got = checker.audit(sentence, exclude=sentence)
                 if got:
                     out.append(AuditFinding(pb.file, where.find(pb.file, sentence),
-                                            f"话术“{pb.title}”{what}违反了{_names(got)}：“{sentence}”。"
-                                            f"坐席照着念就会违规，请改写成合规的说法，并在 notes 里说明改了什么。"))
+                                            f"话术“{pb.title}”{what}违反了{_names(got)}：“{sentence}”。" + _fix(got, "notes")))
     for f in kb.faqs:
         for sentence in sentences(f.answer) or [f.answer]:
             got = checker.audit(sentence, exclude=sentence)
             if got:
                 out.append(AuditFinding(f.file, where.find(f.file, sentence, f.line),
-                                        f"问答“{f.question}”的回答违反了{_names(got)}：“{sentence}”。"
-                                        f"请改写成合规的说法，并在 note 里说明改了什么。"))
+                                        f"问答“{f.question}”的回答违反了{_names(got)}：“{sentence}”。" + _fix(got, "note")))
     return out

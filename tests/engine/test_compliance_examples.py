@@ -123,3 +123,9 @@ def test_kb_check_command_reports_file_and_line(kb_dir):
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 1
     assert "playbooks/car.yaml:" in p.stdout and "以拖车相威胁" in p.stdout
+
+
+def test_shipped_kb_passes_its_own_audit(encoder):
+    """The shipped KB: every rule example behaves, no suggestion breaks a rule, by pattern or by example."""
+    findings = audit_kb(load_kb(), encoder)
+    assert findings == [], "\n".join(map(str, findings))
