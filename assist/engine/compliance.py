@@ -37,7 +37,7 @@ from assist.knowledge.model import KnowledgeBase, Rule
 from assist.semantics import Encoder
 
 # A negation word, optionally followed by a modal, right before the matched act.
-_MODAL = r"(担心|害怕|怕|影响|会|要|能|可能|得|是|用|需要|必|能够|应该|可以|去|来|再|让|有人|人|把|对|你|您|他|她|客户|任何人|别人|钱|款|要求|叫|请|逼)"
+_MODAL = r"(担心|害怕|怕|影响|算|属于|构成|会|要|能|可能|得|是|用|需要|必|能够|应该|可以|去|来|再|让|有人|人|把|对|你|您|他|她|客户|任何人|别人|钱|款|要求|叫|请|逼)"
 _NEGATION_BEFORE = re.compile(
     r"(不|没有?|别|勿|未|无需|不用|禁止|严禁|从不|绝不|并不|决不|不得|不可)"
     + _MODAL + r"{0,4}"
@@ -58,7 +58,8 @@ _PROTECTIVE = re.compile(
 # Advice against fraud names the forbidden act in the third person (有人冒充我们让您交保证金 /
 # 让您加私人微信转账的都是骗子); it vetoes pattern rules too, except insults (not negatable).
 _ANTI_FRAUD = re.compile(r"有人(冒充|自称|假冒|让您|让你|要求您|要求你|叫您|叫你|说)|(都是|肯定是|一定是|多半是)(骗子|诈骗|骗人|假的)|谨防|防骗|警惕"
-                         r"|(都|就|肯定|一定)不是(我们|官方|我司|公司)的?(官方)?(人员|工作人员|客服|员工|人)")
+                         r"|(都|就|肯定|一定)不是(我们|官方|我司|公司)的?(官方)?(人员|工作人员|客服|员工|人)"
+                         r"|(一定|千万|绝对|切记)(不要|别)(转|交|给|信|理|加|付|打|相信)")
 _CONDITIONAL = re.compile(r"(再不|不还|如果不|要是不|否则|不然|不配合|不接|不处理|不放过|不客气|别想|不让你)")
 
 
