@@ -86,6 +86,9 @@ class ComplianceChecker:
         self.rules = [_compile(r) for r in kb.rules]
         self._by_id = {cr.rule.id: cr for cr in self.rules}
         self.detector = detector or (ExampleDetector(kb, encoder) if encoder is not None else None)
+        # standalone (an encoder given here): the detector encodes each final line itself; attached
+        # by the engine: it only judges the vector the engine hands over (none: patterns only)
+        self._encode_lines = self.detector is not None
         self.reset()
 
     def reset(self, call_started_at: datetime | None = None) -> None:
@@ -138,6 +141,11 @@ class ComplianceChecker:
                                  span, said, evidence=said, found_by=found_by)
 
     # -- by example ----------------------------------------------------------
+    def attach(self, detector: ExampleDetector | None) -> None:
+        """Judge by example from the next line on, with the vectors the engine passes to ``check``."""
+        self.detector = detector
+        self._encode_lines = False
+
     def _example_warning(self, verdict: ExampleVerdict | None, c: Compact, utt: Utterance) -> ComplianceWarning | None:
         """The detector's warning for this line, unless its verdict is below the margin or vetoed."""
         if verdict is None or not verdict.flagged:
@@ -230,8 +238,10 @@ class ComplianceChecker:
         # line is enough, and a partial result or a line the patterns caught costs no encoder call.
         if (self.detector is not None and utt.final and utt.speaker in ("agent", "unknown")
                 and not any(w.severity != "info" for w in out)):
-            verdict = (self.detector.nearest_vector(query) if query is not None
-                       else self.detector.nearest(utt.text))
+            if query is not None:
+                verdict = self.detector.nearest_vector(query)
+            else:
+                verdict = self.detector.nearest(utt.text) if self._encode_lines else None
             w = self._example_warning(verdict, c, utt)
             if w:
                 out.append(w)
