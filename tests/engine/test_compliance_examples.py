@@ -127,5 +127,7 @@ def test_kb_check_command_reports_file_and_line(kb_dir):
 
 def test_shipped_kb_passes_its_own_audit(encoder):
     """The shipped KB: every rule example behaves, no suggestion breaks a rule, by pattern or by example."""
-    findings = audit_kb(load_kb(), encoder)
+    from assist.semantics import CachedEncoder, default_cache
+
+    findings = audit_kb(load_kb(), CachedEncoder(encoder, default_cache()))
     assert findings == [], "\n".join(map(str, findings))

@@ -35,9 +35,9 @@ def by_example():
     """The shipped KB's example detector (real encoder): a trigger example a team lead adds need
     not match any pattern, it is caught by meaning."""
     from assist.engine.compliance_examples import ExampleDetector
-    from assist.semantics import load_encoder
+    from assist.semantics import CachedEncoder, default_cache, load_encoder
 
-    return ExampleDetector(KB, load_encoder())
+    return ExampleDetector(KB, CachedEncoder(load_encoder(), default_cache()))
 
 
 @pytest.mark.parametrize("rule,text", [(r, t) for r in PATTERN_RULES for t in r.triggers],
