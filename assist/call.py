@@ -48,7 +48,7 @@ class Call:
                 logging.getLogger(__name__).exception("subscriber %r failed on %s: %s", fn, type(event).__name__, e)
 
     def start(self, *, session_id: str | None = None, devices: dict | None = None,
-              model: str = "", started_at: float | None = None) -> CallStarted:
+              model: str = "", started_at: float | None = None, demo: bool = False) -> CallStarted:
         with self._lock:
             self.started_at = started_at if started_at is not None else self._clock()
             self.session_id = session_id or uuid.uuid4().hex[:12]
@@ -60,6 +60,7 @@ class Call:
                 devices=dict(devices or {}),
                 model=model,
                 kb_version=self.engine.kb.version,
+                demo=demo,
             )
             self.publish(event)
             return event

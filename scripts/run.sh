@@ -12,8 +12,9 @@ else
   echo "run: no display here; running the demo under Xvfb (screenshot: demo-panel.png)"
   xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/assist demo --fast --screenshot demo-panel.png --quit-after 20 "$@"
 fi
-latest=$(.venv/bin/python -c "from assist.store import open_store; s = open_store().list_sessions(1); print(s[0]['id'] if s else '')")
+# the demo records into its own store (demo-sessions.db), never among the agent's real calls
+latest=$(.venv/bin/python -c "from assist.store import demo_db_path, open_store; s = open_store(demo_db_path()).list_sessions(1); print(s[0]['id'] if s else '')")
 if [ -n "$latest" ]; then
-  echo "run: the demo call as recorded (assist sessions show $latest):"
-  .venv/bin/assist sessions show "$latest"
+  echo "run: the demo call as recorded (assist sessions --demo show $latest):"
+  .venv/bin/assist sessions --demo show "$latest"
 fi

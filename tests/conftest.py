@@ -9,9 +9,12 @@ import shutil
 import tempfile
 
 _PROFILE = tempfile.mkdtemp(prefix="assist-tests-")
-for _name, _sub in (("ASSIST_DATA_DIR", "data"), ("ASSIST_CONFIG_DIR", "config"), ("ASSIST_CACHE_DIR", "cache")):
+# ASSIST_KEY_DIR: the session store's encryption keys, file-kept (no keyring) inside the profile
+for _name, _sub in (("ASSIST_DATA_DIR", "data"), ("ASSIST_CONFIG_DIR", "config"), ("ASSIST_CACHE_DIR", "cache"),
+                    ("ASSIST_KEY_DIR", "keys")):
     os.environ[_name] = os.path.join(_PROFILE, _sub)
-for _name in ("ASSIST_KB", "ASSIST_MODEL", "ASSIST_MODELS_DIR", "ASSIST_MODEL_URL_BASE", "ASSIST_MASK"):
+os.environ["ASSIST_KEY_STORE"] = "file"
+for _name in ("ASSIST_STORE_KEY", "ASSIST_KB", "ASSIST_MODEL", "ASSIST_MODELS_DIR", "ASSIST_MODEL_URL_BASE", "ASSIST_MASK"):
     os.environ.pop(_name, None)
 
 

@@ -196,12 +196,22 @@ def _make_call(args, subscribers):
     return call, recording
 
 
-def _close_recorder(recording) -> None:
+# exit code when part of the call could not be written to the store (kept in its journal instead)
+EXIT_NOT_ALL_SAVED = 3
+
+
+def _close_recorder(recording) -> int:
+    """Close the recorder and store; 0, or EXIT_NOT_ALL_SAVED with a message when something is not in the store."""
     if recording is None:
-        return
+        return 0
+    recorder = recording.recorder
     unsaved = recording.close()
     if unsaved:
-        print(f"warning: {unsaved} events of this call could not be saved", file=sys.stderr)
+        aside = f"其中 {recorder.set_aside} 条被数据库拒绝，已单独保留；" if recorder.set_aside else ""
+        print(f"assist：注意：本次通话有 {unsaved} 条记录没有写入通话记录库，{aside}"
+              f"它们保存在暂存文件 {recorder.spool_path}，请交给技术支持。", file=sys.stderr)
+        return EXIT_NOT_ALL_SAVED
+    return 0
 
 
 def _parse_speed(text: str) -> float | None:
@@ -267,10 +277,10 @@ def cmd_replay(args) -> int:
             interrupted = True
         replay.stop(interrupted=interrupted)
     finally:
-        _close_recorder(recorder)
+        not_saved = _close_recorder(recorder)
     if not args.json:
         print(_stats_line(replay.stats), file=sys.stderr)
-    return 130 if interrupted else 0
+    return 130 if interrupted else not_saved
 
 
 def cmd_listen(args) -> int:
@@ -297,9 +307,9 @@ def cmd_listen(args) -> int:
             pass
         listener.stop()  # Ctrl-C is how a live call normally ends: not "interrupted"
     finally:
-        _close_recorder(recorder)
+        not_saved = _close_recorder(recorder)
     print(_stats_line(listener.stats), file=sys.stderr)
-    return 0
+    return not_saved
 
 
 @contextlib.contextmanager

@@ -68,6 +68,8 @@ def _add_db_option(p, default=argparse.SUPPRESS) -> None:
     # on the group and on each action, so `sessions --db X list` and `sessions list --db X` both work
     p.add_argument("--db", metavar="PATH", default=default,
                    help="session database (default: ASSIST_DATA_DIR or the user's sessions.db)")
+    p.add_argument("--demo", action="store_true", default=default if default is argparse.SUPPRESS else False,
+                   help="the demo store (demo-sessions.db): calls made by assist demo")
 
 
 def parse_age(text: str) -> timedelta:
@@ -82,11 +84,14 @@ def _open(args):
     from assist.store import StoreError, open_store
 
     try:
-        store = open_store(getattr(args, "db", None))
+        from assist.store import demo_db_path
+
+        path = getattr(args, "db", None) or (demo_db_path() if getattr(args, "demo", False) else None)
+        store = open_store(path)
     except StoreError as e:
         raise UsageError(str(e)) from None
     if store.open_warning:
-        print(f"assist: warning: {store.open_warning}", file=sys.stderr)
+        print(f"assist：注意：{store.open_warning}", file=sys.stderr)
     return store
 
 
@@ -253,10 +258,10 @@ def cmd_export(args) -> int:
         if not args.output:
             sys.stdout.write(text)
             return 0
+        from assist.store.export import write_private
+
         try:
-            fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds a transcript
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
+            write_private(args.output, text)  # it holds a transcript: owner-only, also over an existing file
         except OSError as e:
             raise UsageError(f"cannot write {args.output}: {e.strerror or e}") from None
         print(f"wrote {args.output} ({args.format})", file=sys.stderr)

@@ -33,8 +33,8 @@ every ``session_id`` argument may be a unique id prefix):
 """
 from assist.store.errors import StoreError
 from assist.store.opening import open_store
-from assist.store.paths import default_db_path
+from assist.store.paths import default_db_path, demo_db_path
 from assist.store.recorder import SessionRecorder
 from assist.store.store import SessionStore
 
-__all__ = ["open_store", "SessionStore", "SessionRecorder", "StoreError", "default_db_path"]
+__all__ = ["open_store", "SessionStore", "SessionRecorder", "StoreError", "default_db_path", "demo_db_path"]

@@ -1,8 +1,10 @@
-"""Opening the SQLite file: owner-only permissions, WAL, durable commits, corruption check.
+"""Opening the database file: owner-only permissions, the encryption key, WAL, durable commits.
 
+Every store file is a SQLCipher database (see driver.py, keys.py). The key is the
+first statement on a connection; ``cipher_log_level = NONE`` keeps a wrong key
+from printing SQLCipher's HMAC complaint on stderr (we report it ourselves).
 WAL lets readers (review window, export) run while the live recorder writes;
-``synchronous=FULL`` makes every commit survive a power cut, not only a crash
-(costs one fsync per final utterance, measured in bench/bench_store.py).
+``synchronous=FULL`` makes every commit survive a power cut, not only a crash.
 Runs on whichever thread opens the store or a reader connection.
 """
 from __future__ import annotations
@@ -11,12 +13,19 @@ import os
 import sqlite3
 from pathlib import Path
 
+from assist.store import driver
+from assist.store.keys import sql_key
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
 
 
 class CorruptDatabase(Exception):
-    """The file exists but is not a usable SQLite database."""
+    """The file exists but is not a usable database (damaged, or not readable with our keys)."""
+
+
+class WrongKey(CorruptDatabase):
+    """No key we hold opens the file (or it is not a database at all)."""
 
 
 def ensure_private_file(path: Path) -> None:
@@ -39,49 +48,63 @@ def ensure_private_file(path: Path) -> None:
         pass
 
 
-def check_header(path: Path) -> None:
-    """Raise CorruptDatabase if a non-empty file does not start with SQLite's magic header."""
-    size = path.stat().st_size
+def file_kind(path: Path) -> str:
+    """'missing', 'empty', 'plain' (an unencrypted SQLite file) or 'other' (encrypted, or not ours)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return "missing"
     if size == 0:
-        return
+        return "empty"
     with open(path, "rb") as f:
         head = f.read(len(SQLITE_HEADER))
-    if head != SQLITE_HEADER:
-        raise CorruptDatabase(f"{path} is not an SQLite database (bad header)")
+    return "plain" if head == SQLITE_HEADER else "other"
 
 
-def connect(path: Path, *, writer: bool) -> sqlite3.Connection:
-    """A connection with the store's pragmas; the writer also switches the file to WAL.
+def connect(path: Path, *, writer: bool, key: str, busy_ms: int = BUSY_TIMEOUT_MS):
+    """An encrypted connection with the store's pragmas; the writer also switches the file to WAL.
 
-    ``check_same_thread=False`` because the recorder writes from recognizer
-    threads; the store serialises those writes with its own lock.
+    ``check_same_thread=False``: the recorder's writer thread and review readers
+    each use their own, but a store may be closed from another thread.
+    Raises WrongKey (no usable key / not a database), CorruptDatabase (damaged),
+    or the driver's OperationalError (locked, read-only, cannot open: the file may be fine).
     """
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
+    conn = driver.connect_encrypted(str(path), timeout=busy_ms / 1000, check_same_thread=False)
+    conn.row_factory = driver.Row
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = {sql_key(key)}")
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+        # touches page 1: a wrong key or a non-database fails here, before anything is written
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         if writer:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":  # e.g. some network shares: readers would block the recorder
-                raise sqlite3.OperationalError(f"cannot use WAL mode on this file system (got {mode})")
+                raise driver.sqlcipher.OperationalError(f"cannot use WAL mode on this file system (got {mode})")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
-        # touches the schema: a damaged file fails here rather than mid-call
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.OperationalError:
-        # locked, read-only, I/O error, cannot open: the file may be fine, never set it aside
+    except driver.OperationalError:
         conn.close()
         raise
-    except sqlite3.DatabaseError as e:  # SQLITE_NOTADB, SQLITE_CORRUPT: the file itself is damaged
+    except driver.DatabaseError as e:
         conn.close()
+        if driver.is_not_a_database(e):
+            raise WrongKey(f"{path}: {e}") from e
         raise CorruptDatabase(f"{path}: {e}") from e
     return conn
 
 
-def integrity_problem(conn: sqlite3.Connection) -> str | None:
+def connect_plain(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection, only to read (and migrate) a store from an earlier version."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def integrity_problem(conn) -> str | None:
     """``PRAGMA quick_check``: None if fine, else SQLite's first complaint."""
     try:
         row = conn.execute("PRAGMA quick_check(1)").fetchone()
-    except sqlite3.DatabaseError as e:
+    except driver.DatabaseError as e:
         return str(e)
     return None if row and row[0] == "ok" else (row[0] if row else "quick_check returned nothing")

@@ -2,7 +2,14 @@
 
 Identity numbers are masked in every export unless ``unmask`` is asked for;
 that reveals them only if they were stored unmasked (storage masking off).
-Pure functions over ``SessionStore.bundle`` and ``summary``; any thread.
+
+CSV is made to open safely where agents open it: a UTF-8 BOM by default (Excel on
+a Chinese Windows desktop otherwise guesses GBK and shows mojibake; ``bom=False``
+leaves it out), and every cell a spreadsheet would evaluate as a formula (one
+starting with = + - @, a tab or a carriage return: OWASP's CSV-injection rule) is
+prefixed with an apostrophe. ``write_private`` writes an export file owner-only
+(0600) whether or not it existed.
+Pure functions over ``SessionStore.bundle`` and ``summary`` (and one file write); any thread.
 """
 from __future__ import annotations
 
@@ -10,7 +17,9 @@ import copy
 import csv
 import io
 import json
+import os
 from datetime import datetime
+from pathlib import Path
 
 from assist.store.masking import mask_text
 
@@ -116,7 +125,18 @@ def to_json(bundle: dict, summary: dict) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n"
 
 
-def to_csv(bundle: dict) -> str:
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+
+
+def neutralise_cell(value):
+    """A cell a spreadsheet cannot run: text starting like a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def to_csv(bundle: dict, bom: bool = True) -> str:
     warns: dict[int, list[str]] = {}
     for x in bundle["warnings"]:
         warns.setdefault(x["utterance_id"], []).append(f"{x['rule_id']}:{x['severity']}")
@@ -125,16 +145,38 @@ def to_csv(bundle: dict) -> str:
         if h["shown"]:
             faqs.setdefault(h["utterance_id"], []).append(h["faq_id"])
     buf = io.StringIO()
+    if bom:
+        buf.write(BOM)
     out = csv.writer(buf)
     out.writerow(["session_id", "utterance_id", "start_s", "end_s", "speaker", "text", "confidence",
                   "warnings", "faqs_shown"])
     for u in bundle["utterances"]:
-        out.writerow([u["session_id"], u["id"], u["start_s"], u["end_s"], u["speaker"], u["text"],
-                      u["confidence"], ";".join(warns.get(u["id"], [])), ";".join(faqs.get(u["id"], []))])
+        out.writerow([neutralise_cell(c) for c in (
+            u["session_id"], u["id"], u["start_s"], u["end_s"], u["speaker"], u["text"],
+            u["confidence"], ";".join(warns.get(u["id"], [])), ";".join(faqs.get(u["id"], [])))])
     return buf.getvalue()
 
 
-def export_session(bundle: dict, summary: dict | None, fmt: str, unmask: bool = False) -> str:
+def write_private(path: str | Path, text: str) -> None:
+    """Write an export owner-only (0600), also when the file already existed with a looser mode.
+
+    The mode is set on the open descriptor before any byte is written, so the
+    transcript is never readable by others, not even for a moment.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)
+        else:  # Windows: no POSIX modes; the user's profile folder is private already
+            os.chmod(path, 0o600)
+    except OSError:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+
+
+def export_session(bundle: dict, summary: dict | None, fmt: str, unmask: bool = False, bom: bool = True) -> str:
     if fmt not in FORMATS:
         from assist.store.errors import StoreError
 
@@ -145,4 +187,4 @@ def export_session(bundle: dict, summary: dict | None, fmt: str, unmask: bool = 
         return to_markdown(bundle, summary)
     if fmt == "json":
         return to_json(bundle, summary)
-    return to_csv(bundle)
+    return to_csv(bundle, bom=bom)

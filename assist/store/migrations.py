@@ -10,6 +10,10 @@ Version 1 (the first release): sessions, utterances, faq_hits, suggestions,
 warnings, stages (the stage timeline).
 Version 2: call_events (audio gaps, device problems), sessions.stages_done,
 warnings.acknowledged_at, an index to list sessions by start time.
+Version 3: sessions.kind ('live' | 'demo': demo calls are kept out of review, stats and
+exports by default), sessions.transcript_removed_at (retention), write keys on utterances and
+call_events (a journal replayed twice writes once), utterances.sanitised, summaries (what
+retention keeps once a transcript is removed), and the append-only audit table.
 """
 from __future__ import annotations
 
@@ -88,7 +92,30 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["sessions"].create_index(["started_at"])
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2)
+def _v3(db: sqlite_utils.Database) -> None:
+    db["sessions"].add_column("kind", str, not_null_default="live")
+    db["sessions"].add_column("transcript_removed_at", float)
+    db["utterances"].add_column("write_key", str)
+    db["utterances"].add_column("sanitised", int, not_null_default=0)
+    db["call_events"].add_column("write_key", str)
+    db.execute("CREATE UNIQUE INDEX idx_utterances_write_key ON utterances(write_key)")
+    db.execute("CREATE UNIQUE INDEX idx_call_events_write_key ON call_events(write_key)")
+    db["summaries"].create(
+        {"session_id": str, "summary": str, "made_at": float},  # summary: JSON of build_summary
+        pk="session_id", foreign_keys=[("session_id", "sessions", "id")],
+    )
+    db["audit"].create(
+        {"id": int, "at": float, "who": str, "action": str, "what": str, "rows": int},
+        pk="id",
+    )
+    # append-only: SQLite itself refuses to change or remove an audit row
+    db.execute("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+               " BEGIN SELECT RAISE(ABORT, 'audit rows cannot be changed'); END")
+    db.execute("CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+               " BEGIN SELECT RAISE(ABORT, 'audit rows cannot be deleted'); END")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -106,8 +133,8 @@ def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
     start = schema_version(db)
     if start > SCHEMA_VERSION:
         raise StoreError(
-            f"the session database is at schema version {start}, newer than this assist "
-            f"(knows up to {SCHEMA_VERSION}); upgrade assist or use another --db"
+            f"通话记录库（版本 {start}）比当前的 assist（最高支持版本 {SCHEMA_VERSION}）新，"
+            f"为避免损坏其中的记录，本程序不会改动它。请升级 assist，或用 --db 指定另一个记录库。"
         )
     for version in range(start + 1, target + 1):
         with db.atomic():

@@ -11,6 +11,8 @@ from pathlib import Path
 from assist import config
 
 DB_FILENAME = "sessions.db"
+# demo and training calls (``assist demo``, the panel's demo mode) go here, never among real calls
+DEMO_FILENAME = "demo-sessions.db"
 
 
 def data_dir() -> Path:
@@ -21,3 +23,8 @@ def data_dir() -> Path:
 def default_db_path() -> Path:
     """``<data dir>/sessions.db``; the folder may not exist yet (``open_store`` creates it)."""
     return data_dir() / DB_FILENAME
+
+
+def demo_db_path() -> Path:
+    """``<data dir>/demo-sessions.db``: the demo store, kept apart from the agent's real calls."""
+    return data_dir() / DEMO_FILENAME

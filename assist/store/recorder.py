@@ -1,36 +1,55 @@
-"""SessionRecorder: a Call subscriber that writes the call into the SessionStore as it happens.
+"""SessionRecorder: a Call subscriber that records the call without ever holding it up.
 
-Each final utterance (with the FAQ answers, new script lines and warnings shown
-for it, and any stage change) is committed in its own transaction the moment it
-arrives, so a crash loses nothing said before it. Partial results are not stored.
+``recorder(event)`` runs on the caller's thread (recognizer workers, via
+``Call.publish``): it turns the event into a write record (writes.py: a few
+dicts, no I/O) and puts it on a queue. The recorder's own writer thread
+("assist-recorder") applies the records to the store in order, each final
+utterance (with what was shown for it) in its own transaction. The engine and
+the panel never wait on SQLite.
 
-When a write fails with an operational error (disk full, read-only file, I/O
-error), the write is kept in an in-memory queue, ``on_problem`` gets one
-``StoreProblem`` (the live view shows it; the call goes on), and the queue is
-retried, in order, on every later event and on ``close()``. When it drains,
-``on_problem`` gets ``StoreProblem(recovered=True)``.
+When the store cannot take a write (another program holds its lock, the disk is
+full, the file is read-only), the writer keeps the records, retries every
+``RETRY_EVERY_S``, and after ``SPILL_AFTER_S`` (or ``MEMORY_LIMIT`` records) moves
+them to the journal beside the store (spool.py, encrypted, fsynced): memory stays
+bounded and nothing is dropped. When the store works again the journal is
+replayed first, then the rest, in order. ``on_problem`` gets a StoreProblem in
+Chinese saying what is happening and what to do (once when the outage starts,
+once if the journal is used, once when everything is saved again).
 
-Called from recognizer worker threads (through ``Call.publish``): one lock
-serialises events; ``on_problem`` is called outside it, so it may publish on
-the same Call (the recorder ignores StoreProblem events).
+One record the database refuses (a lone surrogate, a value it cannot bind) is
+stored sanitised (U+FFFD for the bad characters, ``sanitised=1`` on the row); if
+it is still refused it is set aside in the journal with its reason, reported,
+and the rest of the call is stored. ``close()`` returns how many records are not
+in the store (0: everything saved) and ``set_aside`` counts the refused ones:
+callers turn those into a message and an exit code.
+
+``on_problem`` runs on the writer thread, outside every lock, so it may publish
+on the same Call (the recorder ignores StoreProblem events).
 """
 from __future__ import annotations
 
 import logging
 import os
-import sqlite3
+import queue
 import threading
 import time
+import uuid
 from collections import deque
 from typing import Callable
 
-from assist.events import AssistResult, AudioGap, AudioLevel, CallEnded, CallStarted, DeviceProblem, StoreProblem
-from assist.store.errors import StoreError
+from assist.events import AssistResult, AudioGap, CallEnded, CallStarted, DeviceProblem, StoreProblem
+from assist.store import driver, writes
+from assist.store.errors import SetAside, StoreError
+from assist.store.spool import Spool, replay, spool_path
 from assist.store.store import SessionStore
 
 log = logging.getLogger(__name__)
-# AudioLevel arrives many times a second: retry a failing disk at most this often on it
-LEVEL_RETRY_INTERVAL_S = 1.0
+
+RETRY_EVERY_S = 0.25
+SPILL_AFTER_S = 1.0
+MEMORY_LIMIT = 500
+WRITER_BUSY_MS = 200  # a locked store fails a write after this long, so the writer can spill and retry
+_STOP = object()
 
 
 class SessionRecorder:
@@ -39,12 +58,25 @@ class SessionRecorder:
         self.store = store
         self.on_problem = on_problem
         self._clock = clock
-        self._lock = threading.RLock()
-        self._pending: deque[tuple[str, Callable[[], object]]] = deque()
-        self._in_trouble = False
-        self._last_try = 0.0
+        self._lock = threading.Lock()  # bookkeeping of the caller threads only; never held during I/O
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._token = uuid.uuid4().hex[:10]
+        self._submitted = 0
+        self._saved = 0  # records now in the store (or refused and set aside)
+        self._durable = 0  # highest seq that is in the store or in the journal
+        self._done = threading.Condition()
+        self._spool = Spool(spool_path(store.path), store._key)
+        self._spool_pending = 0
+        self.set_aside = 0
+        self.sanitised = 0
+        self._trouble_since: float | None = None
+        self._spill_reported = False
+        self._closed = False
         self.session_id: str | None = None
         self._reset_call_state()
+        store.set_busy_timeout(WRITER_BUSY_MS)
+        self._thread = threading.Thread(target=self._run, name="assist-recorder", daemon=True)
+        self._thread.start()
 
     def _reset_call_state(self) -> None:
         self._last_stage: tuple[str, int] | None = None
@@ -54,49 +86,80 @@ class SessionRecorder:
 
     @property
     def pending(self) -> int:
-        """Writes waiting in memory because the database could not take them."""
-        with self._lock:
-            return len(self._pending)
+        """Records not yet in the store (queued, in memory or in the journal)."""
+        with self._done:
+            return self._submitted - self._saved
+
+    @property
+    def spool_path(self):
+        return self._spool.path
+
+    # -- caller threads ------------------------------------------------------------------------
 
     def __call__(self, event: object) -> None:
-        """Handle one event from the Call bus (recognizer worker thread)."""
-        reports: list[StoreProblem] = []
+        """Queue what ``event`` means for the store (recognizer worker thread; never blocks on I/O)."""
+        if isinstance(event, (StoreProblem,)) or type(event).__name__ == "AudioLevel":
+            return
         with self._lock:
-            if isinstance(event, AudioLevel) or isinstance(event, StoreProblem):
-                if self._pending and self._clock() - self._last_try >= LEVEL_RETRY_INTERVAL_S:
-                    reports = self._flush()
-            else:
-                self._enqueue_for(event)
-                reports = self._flush()
-        self._report(reports)
+            if self._closed:
+                return
+            record = self._record_for(event)
+            if record is None:
+                return
+            with self._done:
+                self._submitted += 1
+                seq = self._submitted
+            self._inbox.put((seq, record))
 
-    def close(self) -> int:
-        """Write whatever is still buffered; return how many writes could not be saved (0: all saved)."""
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Wait until everything queued so far is durable (in the store or the journal); True if so.
+
+        For tests, benchmarks and shutdown; never called on a call's path.
+        """
+        with self._done:
+            target = self._submitted
+            return self._done.wait_for(lambda: self._durable >= target, timeout)
+
+    def wait_saved(self, timeout: float | None = 10.0) -> bool:
+        """Wait until everything queued so far is in the store itself (not only the journal)."""
+        with self._done:
+            target = self._submitted
+            return self._done.wait_for(lambda: self._saved >= target, timeout)
+
+    def close(self, timeout: float = 15.0) -> int:
+        """Write what is queued (one last try, then the journal); return how many records are not in
+        the store (0: all saved). Called when the app or command ends."""
         with self._lock:
-            reports = self._flush()
-            left = len(self._pending)
-        self._report(reports)
-        if left:
+            if self._closed:
+                return self.pending
+            self._closed = True
+        self._inbox.put(_STOP)
+        self._thread.join(timeout)
+        left = self.pending + self.set_aside
+        if self.pending:
+            where = f"暂存文件 {self._spool.path}" if self._spool.exists() else "内存"
             self._report([StoreProblem(
-                f"{left} item(s) of this call could not be saved to {self.store.path}", pending=left)])
+                f"本次通话有 {left} 条记录没能写入通话记录库 {self.store.path}，已保留在{where}。",
+                pending=left, set_aside=self.set_aside,
+                fix="下次打开 assist 时会自动补写；若仍失败，请把该文件交给技术支持。")])
         return left
 
-    # -- internals (under self._lock) ---------------------------------------------------------
+    def _key(self, seq_hint: str) -> str:
+        return f"{self._token}-{seq_hint}"
 
-    def _enqueue_for(self, event: object) -> None:
-        store = self.store
+    def _record_for(self, event: object) -> dict | None:
         now = self._clock()
+        n = self._submitted + 1
         if isinstance(event, CallStarted):
             self.session_id = event.session_id
             self._reset_call_state()
             self._playbook_id = event.playbook_id
-            pid = os.getpid()
-            self._pending.append(("session start", lambda: store.begin_session(event, owner_pid=pid)))
-        elif isinstance(event, AssistResult):
+            kind = "demo" if getattr(event, "demo", False) else "live"
+            return writes.begin(event, self._key(f"{n}"), os.getpid(), kind)
+        if isinstance(event, AssistResult):
             # an empty final only tells views to clear a partial that came to nothing
             if not event.utterance.final or self.session_id is None or not event.utterance.text.strip():
-                return
-            sid = self.session_id
+                return None
             stage_key = (event.stage.playbook_id, event.stage.index) if event.stage else None
             stage_changed = stage_key is not None and stage_key != self._last_stage
             if stage_key is not None:
@@ -109,45 +172,153 @@ class SessionRecorder:
             playbook = event.playbook_id if event.playbook_id and event.playbook_id != self._playbook_id else None
             if playbook:
                 self._playbook_id = playbook
-            self._pending.append(("utterance", lambda: store.record_final(
-                sid, event, stage_changed=stage_changed, new_suggestions=new_sugg,
-                stages_done=stages_done, playbook_id=playbook, recorded_at=now)))
-        elif isinstance(event, (AudioGap, DeviceProblem)):
+            return writes.utterance(self.session_id, event, self._key(f"{n}"), recorded_at=now,
+                                    stage_changed=stage_changed, new_suggestions=new_sugg,
+                                    stages_done=stages_done, playbook_id=playbook)
+        if isinstance(event, (AudioGap, DeviceProblem)):
             if self.session_id is None:
-                return
-            sid = self.session_id
-            self._pending.append(("call event", lambda: store.record_call_event(sid, event, recorded_at=now)))
-        elif isinstance(event, CallEnded):
+                return None
+            return writes.call_event(self.session_id, event, self._key(f"{n}"), recorded_at=now)
+        if isinstance(event, CallEnded):
             sid = event.session_id or self.session_id
-            if sid is None:
-                return
-            self._pending.append(("session end", lambda: store.end_session(sid, event.ended_at, event.interrupted)))
+            return writes.end(event, sid, self._key(f"{n}")) if sid else None
+        return None
 
-    def _flush(self) -> list[StoreProblem]:
-        self._last_try = self._clock()
-        while self._pending:
-            what, op = self._pending[0]
+    # -- writer thread -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        backlog: deque[tuple[int, dict]] = deque()
+        stopping = False
+        while True:
+            waiting = bool(backlog) or self._spool_pending > 0
             try:
-                op()
-            except (sqlite3.OperationalError, StoreError) as e:
-                if self._in_trouble:
-                    return []
-                self._in_trouble = True
-                log.warning("session store write failed (%s), %d pending: %s", what, len(self._pending), e)
-                return [StoreProblem(
-                    f"Cannot save the call to {self.store.path}: {e}. {len(self._pending)} item(s) kept in "
-                    f"memory; retrying. Free disk space or fix the file's permissions.",
-                    pending=len(self._pending))]
-            except sqlite3.DatabaseError:
-                # not a passing condition (e.g. a constraint): retrying cannot help, and
-                # blocking the queue would lose everything after it
-                log.exception("session store dropped a %s write", what)
-            self._pending.popleft()
-        if self._in_trouble:
-            self._in_trouble = False
-            return [StoreProblem(f"Saving the call works again; everything buffered was saved to "
-                                 f"{self.store.path}.", pending=0, recovered=True)]
-        return []
+                item = self._inbox.get(timeout=RETRY_EVERY_S if waiting else None) if not stopping else None
+            except queue.Empty:
+                item = None
+            while item is not None:
+                if item is _STOP:
+                    stopping = True
+                else:
+                    backlog.append(item)
+                try:
+                    item = self._inbox.get_nowait()
+                except queue.Empty:
+                    item = None
+            try:
+                self._pump(backlog, final=stopping)
+            except Exception:  # never let the writer die: what is queued stays queued
+                log.exception("session recorder: unexpected error")
+                if stopping:
+                    self._spill(backlog)
+            if stopping:
+                self._spool.close()
+                return
+
+    def _mark(self, seq: int | None = None, saved: int = 0) -> None:
+        with self._done:
+            if seq is not None:
+                self._durable = max(self._durable, seq)
+            self._saved += saved
+            self._done.notify_all()
+
+    def _apply(self, record: dict) -> None:
+        sanitise = writes.needs_sanitising(record)
+        self.store.apply(record)
+        if sanitise:
+            self.sanitised += 1
+            self._report([StoreProblem(
+                f"{writes.describe(record)}含有无法保存的字符，已替换为“\ufffd”后保存；本次通话其余内容照常保存。",
+                fix="无需处理；如需核对原话，请查看录音。")])
+
+    def _set_aside(self, record: dict, reason: str) -> None:
+        self.set_aside += 1
+        try:
+            self._spool.add([record], status="set_aside", reason=reason)
+            where = f"暂存文件 {self._spool.path}"
+        except driver.DatabaseError + (OSError,):
+            where = "内存（暂存文件也写不进去）"
+        self._report([StoreProblem(
+            f"有 {self.set_aside} 条记录（{writes.describe(record)}）无法写入通话记录库：{reason}。"
+            f"它已单独保留在{where}，本次通话其余内容照常保存。",
+            set_aside=self.set_aside, fix="请把该文件交给技术支持检查；不影响继续通话。")])
+
+    def _pump(self, backlog: deque, *, final: bool) -> None:
+        # the journal holds older records than memory: replay it first
+        if self._spool_pending:
+            try:
+                done, aside = replay(self._spool, self.store.apply)
+            except driver.OperationalError + (StoreError,) as e:
+                self._trouble(e)
+                self._spill(backlog)
+                return
+            self.set_aside += aside
+            self._spool_pending = 0
+            self._mark(saved=done + aside)
+        while backlog:
+            seq, record = backlog[0]
+            try:
+                self._apply(record)
+            except driver.OperationalError + (StoreError,) as e:
+                self._trouble(e)
+                break
+            except SetAside as e:
+                self._set_aside(record, str(e))
+            backlog.popleft()
+            self._mark(seq, saved=1)
+        if not backlog and not self._spool_pending:
+            if self._trouble_since is not None:
+                self._trouble_since = None
+                self._spill_reported = False
+                self._report([StoreProblem(f"通话记录已恢复写入 {self.store.path}：暂存的内容已全部保存。",
+                                           pending=0, recovered=True)])
+            return
+        if final or len(backlog) >= MEMORY_LIMIT or (
+                self._trouble_since is not None and time.monotonic() - self._trouble_since >= SPILL_AFTER_S):
+            self._spill(backlog)
+
+    def _spill(self, backlog: deque) -> None:
+        """Move every record waiting in memory to the journal (one fsynced transaction)."""
+        if not backlog:
+            return
+        items = list(backlog)
+        try:
+            self._spool.add([r for _, r in items])
+        except driver.DatabaseError + (OSError,) as e:  # journal refused too (same full disk): keep in memory
+            log.warning("session recorder: journal %s not writable: %s", self._spool.path, e)
+            return
+        backlog.clear()
+        self._spool_pending += len(items)
+        self._mark(items[-1][0])
+        if not self._spill_reported:
+            self._spill_reported = True
+            self._report([StoreProblem(
+                f"通话记录库仍然写不进去，已把 {self._spool_pending} 条记录转存到暂存文件 {self._spool.path}"
+                f"（已加密），之后说的话也会先存在这里；恢复后自动补写，不会丢失。",
+                pending=self.pending, fix=self._fix)])
+
+    def _trouble(self, error: BaseException) -> None:
+        if self._trouble_since is not None:
+            return
+        self._trouble_since = time.monotonic()
+        text = str(error).lower()
+        path = self.store.path
+        if driver.is_busy(error):
+            what = f"通话记录库正被其他程序占用（{path}），暂时写不进去"
+            self._fix = "关闭正在打开这个文件的程序（数据库查看器、备份或同步软件）；占用解除后会自动补写。"
+        elif "full" in text:
+            what = f"磁盘已满，通话记录暂时写不进去（{path}）"
+            self._fix = "清理磁盘空间；有空间后会自动补写。"
+        elif "readonly" in text or "read-only" in text or "read only" in text:
+            what = f"通话记录库是只读的，暂时写不进去（{path}）"
+            self._fix = "检查该文件及所在文件夹的写权限；恢复后会自动补写。"
+        else:
+            what = f"通话记录暂时写不进去（{path}：{error}）"
+            self._fix = "检查磁盘和数据目录（ASSIST_DATA_DIR）；恢复后会自动补写。"
+        log.warning("session store write failed: %s", error)
+        self._report([StoreProblem(f"{what}。辅助照常进行，已说的话先暂存，不会丢失。",
+                                   pending=self.pending, fix=self._fix)])
+
+    _fix = ""
 
     def _report(self, reports: list[StoreProblem]) -> None:
         if self.on_problem is None:

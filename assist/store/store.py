@@ -15,6 +15,7 @@ import os
 import sqlite3
 import threading
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Iterable
@@ -22,8 +23,9 @@ from typing import Iterable
 import sqlite_utils
 
 from assist.events import AssistResult, AudioGap, CallStarted, DeviceProblem, Suggestion
+from assist.store import driver, writes
 from assist.store.connection import connect
-from assist.store.errors import StoreError
+from assist.store.errors import SetAside, StoreError
 from assist.store.masking import mask_text
 from assist.store.summary import build_summary, call_duration
 
@@ -31,17 +33,21 @@ from assist.store.summary import build_summary, call_duration
 CHILD_TABLES = ("faq_hits", "suggestions", "warnings", "stages", "call_events", "utterances")
 
 
-def _row(row: sqlite3.Row | None) -> dict | None:
+def _row(row) -> dict | None:
     return dict(row) if row is not None else None
 
 
 class SessionStore:
     """One open session database. Build it with ``open_store``; close it when done."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, *, mask: bool = True,
-                 open_warning: str | None = None, interrupted: tuple[str, ...] = ()):
+    def __init__(self, path: Path, conn, *, key: str, mask: bool = True,
+                 open_warning: str | None = None, interrupted: tuple[str, ...] = (),
+                 key_warning: str | None = None):
         self.path = Path(path)
         self.mask = mask
+        self._key = key
+        #: Chinese: the key is not in a secure keyring (headless machine), with the risk and the fix
+        self.key_warning = key_warning
         #: a message for the UI when opening had to repair something (corrupt file set aside)
         self.open_warning = open_warning
         #: sessions found open from a crash and closed as interrupted at this open
@@ -49,7 +55,7 @@ class SessionStore:
         self._writer = sqlite_utils.Database(conn)
         self._write_lock = threading.Lock()
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers: list = []
         self._readers_lock = threading.Lock()
         self._kb = None
         self._kb_loaded = False
@@ -67,7 +73,7 @@ class SessionStore:
         if conn is None:
             if self._closed:
                 raise StoreError("the session store is closed")
-            conn = connect(self.path, writer=False)
+            conn = connect(self.path, writer=False, key=self._key)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
@@ -84,6 +90,31 @@ class SessionStore:
             with self._writer.atomic():
                 return fn(self._writer)
 
+    def set_busy_timeout(self, ms: int) -> None:
+        """How long a write waits for another program's lock before failing (the recorder keeps it short)."""
+        with self._write_lock:
+            if not self._closed:
+                self._writer.execute(f"PRAGMA busy_timeout = {int(ms)}")
+
+    def _rekey(self, key: str) -> None:
+        """Re-encrypt the file with ``key`` (SQLCipher's PRAGMA rekey); readers reconnect with it."""
+        from assist.store.keys import sql_key
+
+        with self._write_lock:
+            self._writer.execute(f"PRAGMA rekey = {sql_key(key)}")
+            self._key = key
+        self._close_readers()
+
+    def _close_readers(self) -> None:
+        with self._readers_lock:
+            for conn in self._readers:
+                try:
+                    conn.close()
+                except driver.ProgrammingError:
+                    pass
+            self._readers.clear()
+        self._local = threading.local()
+
     def close(self) -> None:
         with self._write_lock:
             if self._closed:
@@ -94,7 +125,7 @@ class SessionStore:
             for conn in self._readers:
                 try:
                     conn.close()
-                except sqlite3.ProgrammingError:  # made in another thread that is gone
+                except driver.ProgrammingError:  # made in another thread that is gone
                     pass
             self._readers.clear()
 
@@ -107,103 +138,154 @@ class SessionStore:
     def _text(self, text: str) -> str:
         return mask_text(text) if self.mask else text
 
-    # -- recording (SessionRecorder calls these, from recognizer threads) -------------------
+    # -- recording (the recorder's writer thread calls these) -------------------------------
 
-    def begin_session(self, event: CallStarted, owner_pid: int | None = None) -> None:
-        def op(db):
+    def apply(self, record: dict) -> int | None:
+        """Write one record from writes.py in one transaction; idempotent on ``record['key']``.
+
+        Returns the utterance row id for an utterance record. A value the database
+        cannot bind (lone surrogate, NUL) is retried once sanitised (``sanitised=1``
+        on the row); what still fails raises SetAside with the reason. Operational
+        errors (locked, full, read-only) propagate: the recorder keeps the record.
+        """
+        try:
+            return self._write(lambda db: self._apply(db, record, sanitised=False))
+        except driver.BadValue + driver.IntegrityError + (ValueError,) as e:
+            first = e
+        except driver.OperationalError:
+            raise
+        except driver.DatabaseError as e:  # constraint, mismatch: retrying as is cannot help
+            first = e
+        if not writes.needs_sanitising(record):
+            raise SetAside(f"数据库拒绝写入：{first}") from first
+        clean = writes.sanitised(record)
+        try:
+            return self._write(lambda db: self._apply(db, clean, sanitised=True))
+        except driver.OperationalError:
+            raise
+        except driver.BadValue + driver.IntegrityError + driver.DatabaseError + (ValueError,) as e:
+            raise SetAside(f"替换无法保存的字符后仍被拒绝：{e}") from e
+
+    def _apply(self, db, r: dict, *, sanitised: bool):
+        op = r["op"]
+        if op == "begin":
+            s = r["session"]
             db.execute(
                 "INSERT INTO sessions (id, playbook_id, started_at, status, devices, model, kb_version,"
-                " notes, masked, owner_pid, stages_done) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " notes, masked, owner_pid, stages_done, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT(id) DO UPDATE SET status='open', owner_pid=excluded.owner_pid",
-                (event.session_id, event.playbook_id, event.started_at, "open",
-                 json.dumps(event.devices, ensure_ascii=False, default=str), event.model,
-                 event.kb_version, "", int(self.mask), owner_pid or os.getpid(), "[]"),
+                (s["id"], s["playbook_id"], s["started_at"], "open", s["devices"], s["model"],
+                 s["kb_version"], "", int(self.mask), s["owner_pid"] or os.getpid(), "[]", s.get("kind", "live")),
             )
-        self._write(op)
+            return None
+        if op == "end":
+            db.execute("UPDATE sessions SET ended_at=?, status=? WHERE id=?",
+                       (r["ended_at"], "interrupted" if r["interrupted"] else "ended", r["sid"]))
+            return None
+        if op == "call_event":
+            if db.execute("SELECT 1 FROM call_events WHERE write_key=?", (r["key"],)).fetchone():
+                return None
+            e = r["row"]
+            db.execute(
+                "INSERT INTO call_events (session_id, kind, channel, start_s, end_s, message, fix, recovered,"
+                " recorded_at, write_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (r["sid"], e["kind"], e["channel"], e["start_s"], e["end_s"], e["message"], e["fix"],
+                 e["recovered"], r["recorded_at"], r["key"]))
+            return None
+        if op != "utterance":
+            raise SetAside(f"未知的记录类型 {op!r}")
+        done = db.execute("SELECT id FROM utterances WHERE write_key=?", (r["key"],)).fetchone()
+        if done:
+            return done[0]
+        sid, u = r["sid"], r["u"]
+        cur = db.execute(
+            "INSERT INTO utterances (session_id, speaker, text, start_s, end_s, confidence, segment,"
+            " recorded_at, write_key, sanitised) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (sid, u["speaker"], self._text(u["text"]), u["start_s"], u["end_s"], u["confidence"], u["segment"],
+             r["recorded_at"], r["key"], int(sanitised)),
+        )
+        uid = cur.lastrowid
+        if r["faq"]:
+            db.conn.executemany(
+                "INSERT INTO faq_hits (session_id, utterance_id, faq_id, question, answer, score, shown,"
+                " matched) VALUES (?,?,?,?,?,?,?,?)",
+                [(sid, uid, h["faq_id"], h["question"], h["answer"], h["score"], h["shown"], h["matched"])
+                 for h in r["faq"]])
+        if r["suggestions"]:
+            db.conn.executemany(
+                "INSERT INTO suggestions (session_id, utterance_id, text, stage_index, kind, line_id)"
+                " VALUES (?,?,?,?,?,?)",
+                [(sid, uid, x["text"], x["stage_index"], x["kind"], x["line_id"]) for x in r["suggestions"]])
+        if r["warnings"]:
+            db.conn.executemany(
+                "INSERT INTO warnings (session_id, utterance_id, rule_id, severity, title, message, source,"
+                " span_start, span_end, said) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(sid, uid, w["rule_id"], w["severity"], w["title"], w["message"], w["source"],
+                  w["span_start"], w["span_end"], self._text(w["said"])) for w in r["warnings"]])
+        st = r.get("stage")
+        if st:
+            db.execute(
+                "INSERT INTO stages (session_id, utterance_id, playbook_id, stage_index, stage_id, title,"
+                " at_s) VALUES (?,?,?,?,?,?,?)",
+                (sid, uid, st["playbook_id"], st["stage_index"], st["stage_id"], st["title"], st["at_s"]))
+        if r.get("stages_done") is not None:
+            db.execute("UPDATE sessions SET stages_done=? WHERE id=?", (json.dumps(r["stages_done"]), sid))
+        if r.get("playbook_id"):
+            db.execute("UPDATE sessions SET playbook_id=? WHERE id=?", (r["playbook_id"], sid))
+        return uid
+
+    # direct writes, for tests and tools; the live path goes through SessionRecorder
+
+    def begin_session(self, event: CallStarted, owner_pid: int | None = None, kind: str = "live") -> None:
+        self.apply(writes.begin(event, f"direct-{uuid.uuid4().hex}", owner_pid or os.getpid(), kind))
 
     def record_final(self, session_id: str, result: AssistResult, *, stage_changed: bool = False,
                      new_suggestions: Iterable[Suggestion] = (), stages_done: tuple[int, ...] | None = None,
                      playbook_id: str | None = None, recorded_at: float | None = None) -> int:
         """Store one final utterance with what was shown for it, in one transaction; return its row id."""
-        u = result.utterance
-        now = recorded_at if recorded_at is not None else time.time()
-        text = self._text(u.text)
-
-        def op(db):
-            cur = db.execute(
-                "INSERT INTO utterances (session_id, speaker, text, start_s, end_s, confidence, segment,"
-                " recorded_at) VALUES (?,?,?,?,?,?,?,?)",
-                (session_id, u.speaker, text, u.start, u.end, u.confidence, u.segment, now),
-            )
-            uid = cur.lastrowid
-            if result.faq:
-                db.conn.executemany(
-                    "INSERT INTO faq_hits (session_id, utterance_id, faq_id, question, answer, score, shown,"
-                    " matched) VALUES (?,?,?,?,?,?,?,?)",
-                    [(session_id, uid, h.faq_id, h.question, h.answer, h.score, int(h.shown), h.matched)
-                     for h in result.faq],
-                )
-            sugg = list(new_suggestions)
-            if sugg:
-                db.conn.executemany(
-                    "INSERT INTO suggestions (session_id, utterance_id, text, stage_index, kind, line_id)"
-                    " VALUES (?,?,?,?,?,?)",
-                    [(session_id, uid, s.text, s.stage_index, s.kind, s.line_id) for s in sugg],
-                )
-            if result.warnings:
-                db.conn.executemany(
-                    "INSERT INTO warnings (session_id, utterance_id, rule_id, severity, title, message, source,"
-                    " span_start, span_end, said) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [(session_id, uid, w.rule_id, w.severity, w.title, w.message, w.source,
-                      w.span[0], w.span[1], self._text(w.said)) for w in result.warnings],
-                )
-            if stage_changed and result.stage is not None:
-                s = result.stage
-                db.execute(
-                    "INSERT INTO stages (session_id, utterance_id, playbook_id, stage_index, stage_id, title,"
-                    " at_s) VALUES (?,?,?,?,?,?,?)",
-                    (session_id, uid, s.playbook_id, s.index, s.stage_id, s.title, u.start),
-                )
-            if stages_done is not None:
-                db.execute("UPDATE sessions SET stages_done=? WHERE id=?",
-                           (json.dumps(sorted(stages_done)), session_id))
-            if playbook_id:
-                db.execute("UPDATE sessions SET playbook_id=? WHERE id=?", (playbook_id, session_id))
-            return uid
-        return self._write(op)
+        return self.apply(writes.utterance(
+            session_id, result, f"direct-{uuid.uuid4().hex}",
+            recorded_at=recorded_at if recorded_at is not None else time.time(), stage_changed=stage_changed,
+            new_suggestions=list(new_suggestions), stages_done=stages_done, playbook_id=playbook_id))
 
     def record_call_event(self, session_id: str, event: AudioGap | DeviceProblem,
                           recorded_at: float | None = None) -> None:
-        now = recorded_at if recorded_at is not None else time.time()
-        if isinstance(event, AudioGap):
-            row = ("audio_gap", event.channel, event.start, event.end, event.reason, "", 0)
-        else:
-            row = ("device_problem", event.channel, None, None, event.message, event.fix, int(event.recovered))
-        self._write(lambda db: db.execute(
-            "INSERT INTO call_events (session_id, kind, channel, start_s, end_s, message, fix, recovered,"
-            " recorded_at) VALUES (?,?,?,?,?,?,?,?,?)", (session_id, *row, now)))
+        self.apply(writes.call_event(session_id, event, f"direct-{uuid.uuid4().hex}",
+                                     recorded_at=recorded_at if recorded_at is not None else time.time()))
 
     def end_session(self, session_id: str, ended_at: float, interrupted: bool = False) -> None:
-        status = "interrupted" if interrupted else "ended"
-        self._write(lambda db: db.execute(
-            "UPDATE sessions SET ended_at=?, status=? WHERE id=?", (ended_at, status, session_id)))
+        self.apply({"op": "end", "key": "", "sid": session_id, "ended_at": ended_at, "interrupted": interrupted})
 
     # -- review: reads ------------------------------------------------------------------------
 
-    def count_sessions(self) -> int:
-        return self._reader().execute("SELECT count(*) FROM sessions").fetchone()[0]
+    @property
+    def is_demo_store(self) -> bool:
+        """The separate demo store (paths.demo_db_path): everything in it is a demo call."""
+        from assist.store.paths import DEMO_FILENAME
 
-    def list_sessions(self, limit: int = 50, offset: int = 0) -> list[dict]:
-        """Newest first: id, started_at, ended_at, duration_s, status, playbook_id, model,
-        n_utterances, n_warnings, n_critical, has_notes."""
+        return self.path.name == DEMO_FILENAME
+
+    def _demo_filter(self, include_demo: bool | None) -> str:
+        # demo calls are left out of lists, counts and stats unless asked for (or this is the demo store)
+        include = self.is_demo_store if include_demo is None else include_demo
+        return "" if include else " WHERE s.kind != 'demo'"
+
+    def count_sessions(self, include_demo: bool | None = None) -> int:
+        return self._reader().execute(
+            "SELECT count(*) FROM sessions s" + self._demo_filter(include_demo)).fetchone()[0]
+
+    def list_sessions(self, limit: int = 50, offset: int = 0, include_demo: bool | None = None) -> list[dict]:
+        """Newest first: id, started_at, ended_at, duration_s, status, playbook_id, model, kind,
+        n_utterances, n_warnings, n_critical, has_notes. Demo calls (kind 'demo', shown as 演示)
+        only with ``include_demo`` (default: only in the demo store)."""
         rows = self._query(
-            "SELECT s.id, s.started_at, s.ended_at, s.status, s.playbook_id, s.model,"
+            "SELECT s.id, s.started_at, s.ended_at, s.status, s.playbook_id, s.model, s.kind,"
             " (SELECT max(coalesce(u.end_s, u.start_s)) FROM utterances u WHERE u.session_id=s.id) AS speech_end_s,"
             " (SELECT count(*) FROM utterances u WHERE u.session_id=s.id) AS n_utterances,"
             " (SELECT count(*) FROM warnings w WHERE w.session_id=s.id) AS n_warnings,"
             " (SELECT count(*) FROM warnings w WHERE w.session_id=s.id AND w.severity='critical') AS n_critical,"
             " (coalesce(s.notes,'') != '') AS has_notes"
-            " FROM sessions s ORDER BY s.started_at DESC, s.id LIMIT ? OFFSET ?",
+            " FROM sessions s" + self._demo_filter(include_demo) + " ORDER BY s.started_at DESC, s.id LIMIT ? OFFSET ?",
             (limit, offset),
         )
         for r in rows:
@@ -306,13 +388,15 @@ class SessionStore:
         """The post-call summary (see summary.py); ``kb`` defaults to the bundled knowledge base."""
         return build_summary(self.bundle(session_id), kb if kb is not None else self._knowledge_base())
 
-    def export(self, session_id: str, fmt: str = "markdown", unmask: bool = False, kb=None) -> str:
-        """The session as 'markdown', 'json' or 'csv' text; numbers masked unless ``unmask``."""
+    def export(self, session_id: str, fmt: str = "markdown", unmask: bool = False, kb=None,
+               bom: bool = True) -> str:
+        """The session as 'markdown', 'json' or 'csv' text; numbers masked unless ``unmask``;
+        CSV with a UTF-8 BOM unless ``bom`` is False."""
         from assist.store.export import export_session
 
         bundle = self.bundle(session_id)
         summary = None if fmt == "csv" else self.summary(session_id, kb=kb)
-        return export_session(bundle, summary, fmt, unmask=unmask)
+        return export_session(bundle, summary, fmt, unmask=unmask, bom=bom)
 
     # -- review: writes -------------------------------------------------------------------------
 

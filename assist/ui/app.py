@@ -140,16 +140,20 @@ class CallController(QObject):
 
     def _open_store(self) -> None:
         from assist.assembly import open_recording
+        from assist.store import demo_db_path
 
         try:
             # on_problem runs on the recorder's (worker) thread: hand it to the bridge like any event.
-            self.recording = open_recording(on_problem=self.bridge)
+            # demo mode records into the separate demo store, never among the agent's real calls
+            self.recording = open_recording(demo_db_path() if self.demo_mode else None, on_problem=self.bridge)
         except AssistError as e:
             self.panel.show_problem("store", e.message, f"{e.fix}本次通话不会被保存。")
             return
         self.store, self.recorder = self.recording.store, self.recording.recorder
         if self.recording.warning:
             self.panel.show_problem("store", self.recording.warning, "旧文件已保留，可交给技术支持检查。")
+        elif self.store.key_warning:
+            self.panel.show_problem("store", self.store.key_warning, "这不影响使用；详见说明文档“加密与密钥”。")
 
     # -- calls ----------------------------------------------------------------------------------
 

@@ -404,6 +404,9 @@ class Panel(QWidget):
         if evt.recovered:
             self.notice.dismiss("store")
             return
+        if evt.fix:  # the recorder says what is happening and what to do
+            self.notice.show_problem("store", evt.message, evt.fix)
+            return
         self.notice.show_problem("store", f"通话记录暂时无法保存：{evt.message}",
                                  "释放磁盘空间或检查数据目录权限；内容暂存在内存中，恢复后自动写入。")
 

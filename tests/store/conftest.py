@@ -82,3 +82,14 @@ class Events:
 @pytest.fixture
 def ev():
     return Events
+
+
+def raw_connection(path, timeout=5.0):
+    """A connection of our own to a store file (decrypted with the test's key), for looking underneath."""
+    from assist.store import driver
+    from assist.store.keys import load_keys, sql_key
+
+    conn = driver.connect_encrypted(str(path), timeout=timeout, check_same_thread=False)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(f"PRAGMA key = {sql_key(load_keys().current)}")
+    return conn

@@ -25,6 +25,7 @@ def filled_db(db_path, ev):
                          stage=ev.stage(1, "身份确认"), stages_done=(1,)))
             rec(ev.final("两天内先还一万", start=6.0))
             rec(ev.ended(sid, t=t0 + 60))
+        assert rec.close() == 0
     return db_path
 
 
@@ -79,7 +80,7 @@ def test_export_formats_and_file(filled_db, capsys, tmp_path):
     assert code == 0 and doc["session"]["id"] == "aa11f001"
     assert doc["summary"]["promises"][0]["amount"] == 10000
     code, out, _ = run(capsys, "--db", str(filled_db), "export", "aa11", "--format", "csv")
-    assert out.splitlines()[0].startswith("session_id,utterance_id") and len(out.splitlines()) == 4
+    assert out.splitlines()[0].startswith("\ufeffsession_id,utterance_id") and len(out.splitlines()) == 4
     target = tmp_path / "call.md"
     code, _, err = run(capsys, "--db", str(filled_db), "export", "aa11", "--format", "markdown", "-o", str(target))
     text = target.read_text(encoding="utf-8")
@@ -104,13 +105,15 @@ def test_corrupt_db_warns_on_stderr_and_goes_on(db_path, capsys):
     db_path.parent.mkdir(parents=True)
     db_path.write_bytes(b"this is not sqlite" * 100)
     code, out, err = run(capsys, "--db", str(db_path), "list")
-    assert code == 0 and "warning" in err and "corrupt-" in err and "no sessions" in out
+    assert code == 0 and "已原样保留为" in err and "corrupt-" in err and "no sessions" in out
 
 
 def test_default_db_comes_from_assist_data_dir(tmp_path, capsys, monkeypatch, ev):
     monkeypatch.setenv("ASSIST_DATA_DIR", str(tmp_path / "profile"))
     with open_store() as store:
-        SessionRecorder(store)(ev.started("prof01"))
+        rec = SessionRecorder(store)
+        rec(ev.started("prof01"))
+        rec.close()
     assert (tmp_path / "profile" / "sessions.db").exists()
     code, out, _ = run(capsys, "list")
     assert code == 0 and "prof01" in out

@@ -1,10 +1,11 @@
 """WAL: the review side reads while the live recorder writes, and neither waits for the other."""
 from __future__ import annotations
 
-import sqlite3
 import threading
 
 from assist.store import SessionRecorder, open_store
+
+from .conftest import raw_connection
 
 
 def test_reader_runs_while_recorder_writes(db_path, ev):
@@ -12,6 +13,7 @@ def test_reader_runs_while_recorder_writes(db_path, ev):
     reader_store = open_store(db_path)  # the review window's own store: its own connections
     rec = SessionRecorder(writer_store)
     rec(ev.started("live01"))
+    assert rec.wait_saved()
     n_utts = 300
     errors: list[BaseException] = []
     seen: dict[str, list[int]] = {}
@@ -26,6 +28,7 @@ def test_reader_runs_while_recorder_writes(db_path, ev):
         except BaseException as e:  # noqa: BLE001 - surfaced by the assert below
             errors.append(e)
         finally:
+            rec.flush(60)  # the recorder writes on its own thread: read until it has written everything
             done.set()
 
     def read():
@@ -47,6 +50,7 @@ def test_reader_runs_while_recorder_writes(db_path, ev):
         t.start()
     for t in threads:
         t.join(timeout=60)
+    assert rec.flush()
     assert not errors, errors
     for counts in seen.values():
         assert counts == sorted(counts)  # each reader sees the call grow, never shrink
@@ -64,22 +68,24 @@ def test_open_read_transaction_does_not_block_writer_and_vice_versa(db_path, ev)
     rec = SessionRecorder(store)
     rec(ev.started("live02"))
     rec(ev.final("第一句"))
+    assert rec.flush()
 
     # a reader holding a snapshot open (a slow export) does not stop the recorder
-    reader = sqlite3.connect(str(db_path), timeout=0)
+    reader = raw_connection(db_path, timeout=0)
     reader.execute("BEGIN")
     assert reader.execute("SELECT count(*) FROM utterances").fetchone()[0] == 1
     problems = []
     rec.on_problem = problems.append
     for i in range(5):
         rec(ev.final(f"第{i + 2}句", start=float(i + 1)))
+    assert rec.flush()
     assert problems == [] and rec.pending == 0
     assert reader.execute("SELECT count(*) FROM utterances").fetchone()[0] == 1  # its snapshot
     reader.execute("COMMIT")
     assert reader.execute("SELECT count(*) FROM utterances").fetchone()[0] == 6
 
     # a writer in the middle of a transaction does not make a reader fail with 'database is locked'
-    writer = sqlite3.connect(str(db_path), timeout=0)
+    writer = raw_connection(db_path, timeout=0)
     writer.execute("BEGIN IMMEDIATE")
     writer.execute("UPDATE sessions SET notes='typing' WHERE id='live02'")
     assert reader.execute("SELECT notes FROM sessions WHERE id='live02'").fetchone()[0] == ""
@@ -106,6 +112,7 @@ def test_two_recognizer_threads_share_one_recorder(store, ev):
         t.start()
     for t in threads:
         t.join()
+    assert rec.flush()
     utts = store.utterances("two01")
     assert len(utts) == 200
     # the transcript is in call-time order, interleaving the two channels

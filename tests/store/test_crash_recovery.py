@@ -21,7 +21,8 @@ WRITER = textwrap.dedent("""
     while True:  # until killed
         n += 1
         rec(AssistResult(utterance=Utterance("customer", f"第{n}句 两天内先还一万", start=n, end=n + 0.5)))
-        print(n, flush=True)  # printed only after the recorder returned, i.e. after the commit
+        rec.flush()  # acknowledged: committed (or in the journal), not only queued
+        print(n, flush=True)
         time.sleep(0.005)
 """)
 
@@ -74,13 +75,16 @@ def test_call_ended_interrupted_flag_is_kept(store, ev):
     rec(ev.started("cut01"))
     rec(ev.final("喂 你好"))
     rec(ev.ended("cut01", interrupted=True))
+    assert rec.close() == 0
     assert store.get_session("cut01")["status"] == "interrupted"
 
 
 def test_database_file_is_owner_only(store, db_path, ev):
     from assist.store import SessionRecorder
 
-    SessionRecorder(store)(ev.started())
+    rec = SessionRecorder(store)
+    rec(ev.started())
+    assert rec.close() == 0
     for p in (db_path, db_path.with_name("sessions.db-wal")):
         assert p.exists()
         assert (p.stat().st_mode & 0o777) == 0o600, p

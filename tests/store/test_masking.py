@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
 from assist.store import SessionRecorder, open_store
 from assist.store.masking import mask_text, masking_enabled
+
+from .conftest import raw_connection
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -42,7 +43,8 @@ def test_storage_is_masked_by_default_and_exports_always(db_path, ev):
         rec = SessionRecorder(store)
         rec(ev.started("m1"))
         rec(ev.final(text, warnings=[ev.warning(text, "13812345678", rule="r_phone", severity="info")]))
-    raw = sqlite3.connect(str(db_path))
+        assert rec.close() == 0
+    raw = raw_connection(db_path)
     stored = raw.execute("SELECT text FROM utterances").fetchone()[0]
     said = raw.execute("SELECT said FROM warnings").fetchone()[0]
     raw.close()
@@ -63,6 +65,7 @@ def test_mask_off_stores_raw_but_exports_still_masked_unless_unmask(db_path, ev,
         rec = SessionRecorder(store)
         rec(ev.started("m2"))
         rec(ev.final(text))
+        assert rec.close() == 0
         store.set_notes("m2", "客户说回电 13900001111")
         assert store.utterances("m2")[0]["text"] == text
         for fmt in ("markdown", "json", "csv"):

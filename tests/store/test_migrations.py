@@ -9,6 +9,8 @@ import sqlite_utils
 from assist.store import SessionRecorder, StoreError, open_store
 from assist.store.migrations import SCHEMA_VERSION, migrate, schema_version
 
+from .conftest import raw_connection
+
 
 def _make_v1_file(path):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,6 +48,7 @@ def test_v1_file_is_migrated_and_keeps_its_data(db_path, ev):
         from assist.events import AudioGap
         rec(AudioGap(channel="customer", start=1.0, end=2.5, reason="device lost"))
         rec(ev.final("喂", stages_done=(1,)))
+        assert rec.close() == 0
         assert store.call_events("new01")[0]["kind"] == "audio_gap"
         assert store.get_session("new01")["stages_done"] == [1]
 
@@ -58,11 +61,11 @@ def test_migration_is_idempotent_on_reopen(db_path):
 
 def test_file_from_a_newer_assist_is_refused_not_damaged(db_path):
     open_store(db_path).close()
-    conn = sqlite3.connect(str(db_path))
+    conn = raw_connection(db_path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.commit()
     conn.close()
-    with pytest.raises(StoreError, match="newer than this assist"):
+    with pytest.raises(StoreError, match="比当前的 assist"):
         open_store(db_path)
     assert db_path.exists()
     assert not list(db_path.parent.glob("*.corrupt-*"))

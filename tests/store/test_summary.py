@@ -36,6 +36,7 @@ def _record_call(store, ev):
     rec(ev.final("好的 再见", speaker="agent", start=19.0, end=20.0, stage=ev.stage(8, "收尾"),
                  stages_done=(1, 2, 8)))
     rec(ev.ended("sum01", t=ev.T0 + 95))
+    assert rec.close() == 0
     return rec
 
 

@@ -55,6 +55,7 @@ def test_acknowledgement_and_notes_reach_the_store(qtbot, demo, panel):
     qtbot.waitUntil(lambda: not demo.in_call, timeout=15000)
     sid = panel.session_id
     store = demo.store
+    assert demo.recorder.wait_saved()  # the recorder writes on its own thread
     rows = store.warnings(sid)
     assert rows and not any(r["acknowledged"] for r in rows)
 

@@ -15,6 +15,7 @@ def test_review_lists_and_opens_the_demo_session(qtbot, demo, panel, tmp_path):
 
     _run_demo(qtbot, demo)
     sid = panel.session_id
+    assert demo.recorder.wait_saved()  # the recorder writes on its own thread
     win = ReviewWindow(demo.store, kb=demo.kb)
     qtbot.addWidget(win)
     win.refresh()
