@@ -49,6 +49,8 @@ RETRY_EVERY_S = 0.25
 SPILL_AFTER_S = 1.0
 MEMORY_LIMIT = 500
 WRITER_BUSY_MS = 200  # a locked store fails a write after this long, so the writer can spill and retry
+RETENTION_EVERY_S = 86400.0  # the retention policy runs when the recorder starts, then daily
+IDLE_WAKE_S = 60.0
 _STOP = object()
 
 
@@ -72,6 +74,8 @@ class SessionRecorder:
         self._trouble_since: float | None = None
         self._spill_reported = False
         self._closed = False
+        self._next_retention = 0.0  # at start
+        self.retention_problem: str | None = None
         self.session_id: str | None = None
         self._reset_call_state()
         store.set_busy_timeout(WRITER_BUSY_MS)
@@ -192,7 +196,7 @@ class SessionRecorder:
         while True:
             waiting = bool(backlog) or self._spool_pending > 0
             try:
-                item = self._inbox.get(timeout=RETRY_EVERY_S if waiting else None) if not stopping else None
+                item = self._inbox.get(timeout=RETRY_EVERY_S if waiting else IDLE_WAKE_S) if not stopping else None
             except queue.Empty:
                 item = None
             while item is not None:
@@ -213,6 +217,27 @@ class SessionRecorder:
             if stopping:
                 self._spool.close()
                 return
+            if not backlog and not self._spool_pending:
+                self._maybe_apply_retention()
+
+    def _maybe_apply_retention(self) -> None:
+        """The retention policy at start and once a day, between writes (writer thread)."""
+        if time.monotonic() < self._next_retention:
+            return
+        self._next_retention = time.monotonic() + RETENTION_EVERY_S
+        from assist.store import retention
+
+        try:
+            retention.apply(self.store, retention.load_policy(), who="自动（保留策略）")
+            self.retention_problem = None
+        except driver.OperationalError as e:  # busy or full right now: try again in an hour
+            self._next_retention = time.monotonic() + 3600
+            log.warning("retention not applied now: %s", e)
+        except StoreError as e:  # a bad setting: say so once, keep recording
+            self.retention_problem = str(e)
+            self._report([StoreProblem(f"保留策略没有执行：{e}", fix="修正保留策略设置（见说明文档“保留策略”）；通话照常记录。")])
+        except Exception:  # never let housekeeping stop recording
+            log.exception("retention failed")
 
     def _mark(self, seq: int | None = None, saved: int = 0) -> None:
         with self._done:

@@ -91,6 +91,32 @@ def _max_rowid(conn, table: str) -> int | None:
     return None
 
 
+class _Reader:
+    """The damaged file's connection, reopened after every read error: SQLite may keep a pager in its
+    error state after a corrupt page, which would fail every later read of good pages too."""
+
+    def __init__(self, path: Path, keys: list[str]):
+        self.path, self.keys = path, keys
+        self.conn = _open_damaged(path, keys)
+
+    def execute(self, sql, params=()):
+        try:
+            return self.conn.execute(sql, params)
+        except driver.DatabaseError:
+            self.reopen()
+            raise
+
+    def reopen(self):
+        try:
+            self.conn.close()
+        except driver.DatabaseError:
+            pass
+        self.conn = _open_damaged(self.path, self.keys)
+
+    def close(self):
+        self.conn.close()
+
+
 def _read_range(conn, table: str, cols: list[str], lo: int, hi: int, out: list, lost: list[int]) -> None:
     """Rows with lo <= rowid <= hi into ``out``; bisect around damage; unreadable single rowids into ``lost``."""
     sql = f"SELECT rowid, {', '.join(cols)} FROM {table} WHERE rowid BETWEEN ? AND ? ORDER BY rowid"
@@ -132,7 +158,7 @@ def read_table(conn, table: str) -> tuple[list[str], list[tuple], int] | None:
 def salvage(damaged: Path, store, keys: list[str]) -> Salvage:
     """Copy what can be read from ``damaged`` into ``store`` (SessionStore); see the module docstring."""
     report = Salvage(Path(damaged))
-    src = _open_damaged(Path(damaged), keys)
+    src = _Reader(Path(damaged), keys)
     try:
         tables = {t: read_table(src, t) for t in TABLES}
     finally:

@@ -30,7 +30,7 @@ from assist.store.masking import mask_text
 from assist.store.summary import build_summary, call_duration
 
 
-CHILD_TABLES = ("faq_hits", "suggestions", "warnings", "stages", "call_events", "utterances")
+CHILD_TABLES = ("faq_hits", "suggestions", "warnings", "stages", "call_events", "utterances", "summaries")
 
 
 def _row(row) -> dict | None:
@@ -72,7 +72,7 @@ class SessionStore:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self._closed:
-                raise StoreError("the session store is closed")
+                raise StoreError("通话记录库已关闭")
             conn = connect(self.path, writer=False, key=self._key)
             self._local.conn = conn
             with self._readers_lock:
@@ -86,7 +86,7 @@ class SessionStore:
         """Run ``fn(db)`` in one transaction on the writer; sqlite3 errors propagate (the recorder buffers)."""
         with self._write_lock:
             if self._closed:
-                raise StoreError("the session store is closed")
+                raise StoreError("通话记录库已关闭")
             with self._writer.atomic():
                 return fn(self._writer)
 
@@ -296,7 +296,7 @@ class SessionStore:
         """The full id of the one session whose id is, or starts with, ``id_or_prefix``."""
         prefix = (id_or_prefix or "").strip()
         if not prefix:
-            raise StoreError("no session id given")
+            raise StoreError("没有给出会话编号")
         rows = self._reader().execute(
             "SELECT id FROM sessions WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
             (prefix, prefix + "\U0010ffff"),
@@ -305,10 +305,10 @@ class SessionStore:
         if prefix in ids:
             return prefix
         if not ids:
-            raise StoreError(f"no session with id {prefix!r} in {self.path} (see: assist sessions list)")
+            raise StoreError(f"{self.path} 中没有编号为 {prefix!r} 的会话（用 assist sessions list 查看）")
         if len(ids) > 1:
             more = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-            raise StoreError(f"session id {prefix!r} is ambiguous: it starts {more}; give more characters")
+            raise StoreError(f"会话编号 {prefix!r} 不唯一：以它开头的有 {more}；请多写几位")
         return ids[0]
 
     def get_session(self, session_id: str) -> dict:
@@ -316,7 +316,7 @@ class SessionStore:
         sid = self.resolve_id(session_id)
         row = _row(self._reader().execute("SELECT * FROM sessions WHERE id=?", (sid,)).fetchone())
         if row is None:  # deleted between resolve and read
-            raise StoreError(f"no session with id {sid!r}")
+            raise StoreError(f"没有编号为 {sid!r} 的会话")
         row["devices"] = json.loads(row["devices"] or "{}")
         row["stages_done"] = json.loads(row.get("stages_done") or "[]")
         return row
@@ -386,7 +386,16 @@ class SessionStore:
 
     def summary(self, session_id: str, kb=None) -> dict:
         """The post-call summary (see summary.py); ``kb`` defaults to the bundled knowledge base."""
-        return build_summary(self.bundle(session_id), kb if kb is not None else self._knowledge_base())
+        bundle = self.bundle(session_id)
+        if bundle["session"].get("transcript_removed_at"):  # retention kept only the summary made then
+            row = self._reader().execute("SELECT summary FROM summaries WHERE session_id=?",
+                                         (bundle["session"]["id"],)).fetchone()
+            if row is not None:
+                kept = json.loads(row[0])
+                kept["notes"] = bundle["session"].get("notes") or kept.get("notes", "")
+                kept["status"] = bundle["session"]["status"]
+                return kept
+        return build_summary(bundle, kb if kb is not None else self._knowledge_base())
 
     def export(self, session_id: str, fmt: str = "markdown", unmask: bool = False, kb=None,
                bom: bool = True) -> str:
@@ -396,7 +405,11 @@ class SessionStore:
 
         bundle = self.bundle(session_id)
         summary = None if fmt == "csv" else self.summary(session_id, kb=kb)
-        return export_session(bundle, summary, fmt, unmask=unmask, bom=bom)
+        text = export_session(bundle, summary, fmt, unmask=unmask, bom=bom)
+        # personal data leaves the store here: recorded before it is handed out (no audit row, no export)
+        sid = bundle["session"]["id"]
+        self.audit("export", f"会话 {sid}（{fmt}{'，未遮盖号码' if unmask else ''}）", len(bundle["utterances"]))
+        return text
 
     # -- review: writes -------------------------------------------------------------------------
 
@@ -427,19 +440,101 @@ class SessionStore:
         return self._write(lambda db: db.execute(
             "UPDATE faq_hits SET used=? WHERE session_id=? AND faq_id=?", (int(used), sid, faq_id)).rowcount)
 
-    def delete(self, session_id: str) -> None:
+    def delete(self, session_id: str, who: str | None = None) -> None:
+        """Delete one session and everything recorded for it; audited."""
         sid = self.resolve_id(session_id)
-        self._write(lambda db: self._delete_ids(db, [sid]))
 
-    def purge(self, older_than: timedelta, now: float | None = None) -> int:
-        """Delete sessions that started more than ``older_than`` ago (retention); return how many."""
+        def op(db):
+            rows = self._rows_of(db, [sid])
+            self._delete_ids(db, [sid])
+            self._audit(db, "delete", f"会话 {sid}", rows + 1, who)
+        self._write(op)
+
+    def sessions_older_than(self, older_than: timedelta, now: float | None = None) -> list[dict]:
+        """What ``purge(older_than)`` would delete (id, started_at, kind, n_utterances), oldest first."""
         cutoff = (now if now is not None else time.time()) - older_than.total_seconds()
+        return self._query(
+            "SELECT s.id, s.started_at, s.kind, (SELECT count(*) FROM utterances u WHERE u.session_id=s.id)"
+            " AS n_utterances FROM sessions s WHERE s.started_at < ? ORDER BY s.started_at", (cutoff,))
+
+    def purge(self, older_than: timedelta, now: float | None = None, who: str | None = None) -> int:
+        """Delete sessions that started more than ``older_than`` ago; return how many; audited."""
+        try:
+            cutoff = (now if now is not None else time.time()) - older_than.total_seconds()
+        except OverflowError:
+            raise StoreError("清理时间太长，无法计算（请写一个合理的时间，如 730d）") from None
 
         def op(db):
             ids = [r[0] for r in db.execute("SELECT id FROM sessions WHERE started_at < ?", (cutoff,)).fetchall()]
+            rows = self._rows_of(db, ids)
             self._delete_ids(db, ids)
+            if ids:
+                days = older_than.total_seconds() / 86400
+                self._audit(db, "purge", f"删除早于 {days:g} 天的 {len(ids)} 个会话", rows + len(ids), who)
             return len(ids)
         return self._write(op)
+
+    # -- audit, retention ----------------------------------------------------------------------
+
+    @staticmethod
+    def who() -> str:
+        """Who is acting, for the audit table: the OS account and the machine."""
+        import getpass
+        import socket
+
+        try:
+            user = getpass.getuser()
+        except Exception:  # no login name (some containers): still say something true
+            user = f"uid {os.getuid()}" if hasattr(os, "getuid") else "未知用户"
+        return f"{user}@{socket.gethostname()}"
+
+    @staticmethod
+    def _audit(db, action: str, what: str, rows: int, who: str | None = None) -> None:
+        # in the caller's transaction: the action and its audit row commit together or not at all
+        db.execute("INSERT INTO audit (at, who, action, what, rows) VALUES (?,?,?,?,?)",
+                   (time.time(), who or SessionStore.who(), action, what, int(rows)))
+
+    def audit(self, action: str, what: str, rows: int = 0, who: str | None = None) -> None:
+        """Append one audit row (export, delete, purge, recover, rekey, key export, retention)."""
+        self._write(lambda db: self._audit(db, action, what, rows, who))
+
+    def audit_entries(self, limit: int = 100) -> list[dict]:
+        """Newest first: id, at, who, action, what, rows."""
+        return self._query("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+
+    def _rows_of(self, db, ids: list[str]) -> int:
+        n = 0
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            n += db.execute(f"SELECT count(*) FROM utterances WHERE session_id IN ({marks})", chunk).fetchone()[0]
+        return n
+
+    def apply_retention(self, strip_ids: list[str], delete_ids: list[str], why: str, who: str | None = None,
+                        kb=None) -> None:
+        """Replace the transcripts of ``strip_ids`` by their summaries and remove ``delete_ids``; audited."""
+        summaries = {}
+        for sid in strip_ids:  # read before the write transaction: summary() reads through the reader
+            summaries[sid] = json.dumps(self.summary(sid, kb=kb), ensure_ascii=False, default=str)
+
+        def op(db):
+            now = time.time()
+            stripped = self._rows_of(db, strip_ids)
+            for sid, doc in summaries.items():
+                db.execute("INSERT OR REPLACE INTO summaries (session_id, summary, made_at) VALUES (?,?,?)",
+                           (sid, doc, now))
+                for table in ("faq_hits", "suggestions", "warnings", "stages", "utterances"):
+                    db.execute(f"DELETE FROM {table} WHERE session_id=?", (sid,))
+                db.execute("UPDATE sessions SET transcript_removed_at=? WHERE id=?", (now, sid))
+            deleted = self._rows_of(db, delete_ids)
+            self._delete_ids(db, delete_ids)
+            if strip_ids:
+                self._audit(db, "retention", f"{len(strip_ids)} 个通话的完整记录到期，只保留摘要（{why}）",
+                            stripped, who)
+            if delete_ids:
+                self._audit(db, "retention", f"{len(delete_ids)} 个通话到期整条删除（{why}）",
+                            deleted + len(delete_ids), who)
+        self._write(op)
 
     @staticmethod
     def _delete_ids(db: sqlite_utils.Database, ids: list[str]) -> None:
