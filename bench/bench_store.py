@@ -10,6 +10,16 @@
    keeps reading it, and reports the per-utterance latency of ``recorder(event)``.
 3. Times ``assist sessions list`` and ``show`` in-process (main([...])) and as a
    fresh process (includes Python start-up), plus the store calls the review window uses.
+4. Issue 11's targets (skip with ``--no-targets``):
+   a. ``--rate`` (200) utterances/s sustained for ``--sustain`` s into the recorder while a
+      reader reads: engine-side cost of ``recorder(event)`` p50/p99, the most records ever
+      waiting, and whether every one is in the store;
+   b. another process holds an exclusive lock for ``--lock-seconds`` (20) while a replayed call
+      runs through the real engine: per-utterance suggestion time vs. the same call unlocked
+      (count later than 100 ms beyond usual), and utterances lost after the lock is released;
+   c. encryption cost: the same record writes into an encrypted and a plaintext file;
+   d. ``--kills`` (50) times: a recording process is killed with SIGKILL mid-call; the store must
+      open and hold every utterance the process had acknowledged (recorder.flush()).
 Prints a table of figures. Not a test: nothing is asserted.
 """
 from __future__ import annotations
@@ -131,6 +141,176 @@ def live_call(store, n: int) -> tuple[list[float], int]:
     return lat, reads[0]
 
 
+def sustained(store, rate: float, seconds: float) -> dict:
+    """Feed ``rate`` final utterances a second for ``seconds``; engine-side cost and the writer's backlog."""
+    rec = SessionRecorder(store)
+    sid = "sustain01"
+    rec(CallStarted(session_id=sid, playbook_id="changjiang_extension", started_at=time.time()))
+    rec.wait_saved()
+    n = int(rate * seconds)
+    lat, backlog = [], 0
+    t0 = time.perf_counter()
+    for i in range(n):
+        due = t0 + i / rate
+        while time.perf_counter() < due:
+            time.sleep(max(0.0, min(0.002, due - time.perf_counter())))
+        result = AssistResult(utterance=Utterance("customer", f"第{i}句 {random.choice(CUSTOMER)}", start=i * 0.2,
+                                                  end=i * 0.2 + 0.15),
+                              faq=(FaqHit("cj_extend", "能不能延期", "可以申请展期", 0.8, True),),
+                              playbook_id="changjiang_extension")
+        t = time.perf_counter()
+        rec(result)
+        lat.append((time.perf_counter() - t) * 1000)
+        if i % 50 == 0:
+            backlog = max(backlog, rec.pending)
+    fed_s = time.perf_counter() - t0
+    t = time.perf_counter()
+    rec.wait_saved(60)
+    drain = time.perf_counter() - t
+    rec.close()
+    stored = len(store.utterances(sid))
+    return {"n": n, "fed_s": fed_s, "lat": lat, "backlog": backlog, "drain_s": drain, "stored": stored}
+
+
+LOCKER = """
+import sys, time
+from assist.store import driver
+from assist.store.keys import load_keys, sql_key
+conn = driver.connect_encrypted(sys.argv[1])
+conn.isolation_level = None
+conn.execute("PRAGMA cipher_log_level = NONE")
+conn.execute(f"PRAGMA key = {sql_key(load_keys().current)}")
+conn.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+
+def replay_call(store, lines, gap_s: float, lock_seconds: float | None) -> dict:
+    """A replayed call through the real engine; with ``lock_seconds`` another process holds the lock."""
+    from assist.call import Call
+    from assist.engine import AssistEngine
+    from assist.knowledge import load_kb
+
+    kb = load_kb()
+    problems = []
+    rec = SessionRecorder(store, on_problem=problems.append)
+    got = []
+    call = Call(AssistEngine(kb), subscribers=(rec, lambda e: got.append(e) if isinstance(e, AssistResult) else None))
+    locker = None
+    if lock_seconds:
+        locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(store.path), str(lock_seconds)],
+                                  stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+        assert locker.stdout.readline().strip() == "locked"
+    call.start()
+    lat = []
+    t_end = time.perf_counter() + (lock_seconds or 0)
+    i = 0
+    while i < len(lines) or time.perf_counter() < t_end:
+        line = lines[i % len(lines)]
+        u = Utterance(line.speaker, line.text, start=i * 2.0, end=i * 2.0 + 1.5, segment=f"b{i}")
+        t = time.perf_counter()
+        call.hear(u)  # the engine runs and the subscribers (panel, recorder) get the result on this thread
+        lat.append((time.perf_counter() - t) * 1000)
+        i += 1
+        time.sleep(gap_s)
+        if not lock_seconds and i >= len(lines):
+            break
+    call.end()
+    if locker is not None:
+        locker.wait()
+    rec.close()
+    stored = len(store.utterances(call.session_id))
+    return {"lat": lat, "sent": i, "results": sum(1 for r in got if r.utterance.final), "stored": stored,
+            "problems": problems}
+
+
+def write_cost(path: Path, n: int, encrypted: bool) -> float:
+    """Seconds for ``n`` one-utterance transactions through SessionStore.apply (synchronous=FULL)."""
+    import sqlite_utils
+
+    from assist.store import driver, writes
+    from assist.store.connection import connect
+    from assist.store.keys import load_keys
+    from assist.store.migrations import migrate
+    from assist.store.store import SessionStore
+
+    key = load_keys(create=True).current
+    path.touch(mode=0o600)
+    if encrypted:
+        conn = connect(path, writer=True, key=key)
+    else:  # the same driver with no key: a plain SQLite file, same pragmas
+        conn = driver.connect_encrypted(str(path), check_same_thread=False)
+        conn.row_factory = driver.Row
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    migrate(sqlite_utils.Database(conn))
+    store = SessionStore(path, conn, key=key)
+    store.apply(writes.begin(CallStarted("cost01", "changjiang_extension", time.time()), "b", os.getpid()))
+    t = time.perf_counter()
+    for i in range(n):
+        r = AssistResult(utterance=Utterance("customer", f"第{i}句 {CUSTOMER[i % len(CUSTOMER)]}", i, i + 1),
+                         faq=(FaqHit("cj_extend", "能不能延期", "可以申请展期", 0.8, True),))
+        store.apply(writes.utterance("cost01", r, f"k{i}", recorded_at=time.time(), stage_changed=False))
+    secs = time.perf_counter() - t
+    store.close()
+    return secs
+
+
+KILLED_WRITER = """
+import sys, time
+from assist.events import AssistResult, CallStarted, Utterance
+from assist.store import SessionRecorder, open_store
+store = open_store(sys.argv[1])
+rec = SessionRecorder(store)
+sid = sys.argv[2]
+rec(CallStarted(session_id=sid, playbook_id="changjiang_extension", started_at=time.time()))
+n = 0
+while True:
+    n += 1
+    rec(AssistResult(utterance=Utterance("customer", f"{sid} 第{n}句 两天内先还一万", start=n, end=n + 0.5)))
+    if n % 5 == 0:
+        rec.flush()
+        print(n, flush=True)  # acknowledged: everything up to n is durable
+"""
+
+
+def kill_loop(path: Path, times: int) -> dict:
+    """SIGKILL a recording process mid-call ``times`` times; check each time what was acknowledged."""
+    import signal
+
+    opened, missing, acked_total = 0, 0, 0
+    for k in range(times):
+        sid = f"kill{k:03d}"
+        proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path), sid], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, cwd=Path(__file__).resolve().parents[1])
+        acked = 0
+        deadline = time.perf_counter() + random.uniform(0.05, 0.4)
+        while True:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            acked = int(line)
+            if time.perf_counter() >= deadline and acked >= 5:
+                break
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for line in proc.stdout.read().split():
+            acked = max(acked, int(line))
+        try:
+            with open_store(path) as store:
+                opened += 1
+                texts = {u["text"] for u in store.utterances(sid)}
+        except Exception as e:  # noqa: BLE001 - the figure says it
+            print(f"  kill {k}: store did not open: {e}", file=sys.stderr)
+            continue
+        missing += sum(1 for n in range(1, acked + 1) if f"{sid} 第{n}句 两天内先还一万" not in texts)
+        acked_total += acked
+    return {"times": times, "opened": opened, "missing": missing, "acked": acked_total}
+
+
 def timed(fn, repeat: int = 5) -> float:
     """Median wall time of ``fn()`` in ms."""
     times = []
@@ -159,7 +339,16 @@ def main() -> None:
     ap.add_argument("--utts", type=int, default=40, help="utterances per stored call")
     ap.add_argument("--live", type=int, default=500, help="final utterances in the live call")
     ap.add_argument("--db", help="database file (default: a temporary one)")
+    ap.add_argument("--no-targets", action="store_true", help="skip issue 11's targets (section 4)")
+    ap.add_argument("--rate", type=float, default=200.0, help="utterances per second for the sustained run")
+    ap.add_argument("--sustain", type=float, default=10.0, help="seconds of the sustained run")
+    ap.add_argument("--lock-seconds", type=float, default=20.0)
+    ap.add_argument("--kills", type=int, default=50)
+    ap.add_argument("--cost-writes", type=int, default=2000)
     args = ap.parse_args()
+    if not os.environ.get("ASSIST_KEY_DIR"):  # never touch the user's real keys
+        os.environ["ASSIST_KEY_DIR"] = tempfile.mkdtemp(prefix="bench-keys-")
+        os.environ["ASSIST_KEY_STORE"] = "file"
 
     tmp = tempfile.TemporaryDirectory()
     path = Path(args.db) if args.db else Path(tmp.name) / "sessions.db"
@@ -201,12 +390,55 @@ def main() -> None:
     rows.append(("database size", f"{path.stat().st_size / 1e6:.1f} MB"))
     store.close()
 
+    if not args.no_targets:
+        targets(rows, Path(tmp.name), args)
+
     width = max(len(k) for k, _ in rows)
     print(f"{'measure':<{width}}  value")
     print(f"{'-' * width}  {'-' * 14}")
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
     tmp.cleanup()
+
+
+def targets(rows: list, folder: Path, args) -> None:
+    from assist.demo import load_demo
+
+    s = open_store(folder / "sustain.db")
+    r = sustained(s, args.rate, args.sustain)
+    s.close()
+    rows.append((f"[a] {args.rate:.0f} utt/s for {args.sustain:.0f} s: fed in", f"{r['fed_s']:.1f} s ({r['n']} utts)"))
+    rows.append(("[a] engine-side recorder(event) p50 / p99 / max",
+                 f"{pct(r['lat'], 50):.3f} / {pct(r['lat'], 99):.3f} / {max(r['lat']):.2f} ms (target p99 <= 1)"))
+    rows.append(("[a] most records waiting / drained after last", f"{r['backlog']} / {r['drain_s'] * 1000:.0f} ms"))
+    rows.append(("[a] stored / sent", f"{r['stored']} / {r['n']}"))
+
+    lines = load_demo()
+    s = open_store(folder / "usual.db")
+    usual = replay_call(s, lines, 0.05, None)
+    s.close()
+    s = open_store(folder / "locked.db")
+    locked = replay_call(s, lines, 0.05, args.lock_seconds)
+    s.close()
+    base = pct(usual["lat"], 50)
+    late = sum(1 for x in locked["lat"] if x > base + 100)
+    rows.append(("[b] suggestion time unlocked p50 / p99", f"{base:.1f} / {pct(usual['lat'], 99):.1f} ms"))
+    rows.append((f"[b] locked {args.lock_seconds:.0f} s: suggestion p50 / p99 / max",
+                 f"{pct(locked['lat'], 50):.1f} / {pct(locked['lat'], 99):.1f} / {max(locked['lat']):.1f} ms"))
+    rows.append(("[b] suggestions > 100 ms beyond usual (p50)", f"{late} of {len(locked['lat'])} (target 0)"))
+    rows.append(("[b] utterances lost", f"{locked['sent'] - locked['stored']} of {locked['sent']} (target 0)"))
+    said = "; ".join(dict.fromkeys(p.message[:40] for p in locked["problems"]))
+    rows.append(("[b] what the panel was told", said[:120] or "—"))
+
+    n = args.cost_writes
+    plain = write_cost(folder / "plain.db", n, encrypted=False)
+    enc = write_cost(folder / "enc.db", n, encrypted=True)
+    rows.append((f"[c] {n} one-utterance commits plain / encrypted",
+                 f"{plain:.2f} / {enc:.2f} s: +{(enc / plain - 1) * 100:.0f} % (target <= 20 %)"))
+
+    k = kill_loop(folder / "killed.db", args.kills)
+    rows.append((f"[d] kill -9 mid-call x{k['times']}: store opened", f"{k['opened']} of {k['times']}"))
+    rows.append(("[d] acknowledged utterances missing", f"{k['missing']} of {k['acked']} (target 0)"))
 
 
 if __name__ == "__main__":
