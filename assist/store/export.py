@@ -56,64 +56,73 @@ def mask_tree(value, unmask: bool = False):
     return copy.copy(value)
 
 
+SPEAKERS_ZH = {"agent": "坐席", "customer": "客户", "unknown": "未知"}
+SEVERITIES_ZH = {"critical": "严重", "warning": "警告", "info": "提示"}
+STATUS_ZH = {"ended": "已结束", "interrupted": "中断", "open": "录制中", "recovered": "已恢复"}
+
+
 def stage_list(stages: list[dict]) -> str:
-    return ", ".join(f"{x['index']}. {x['title']}" for x in stages) or "none"
+    return "，".join(f"{x['index']}. {x['title']}" for x in stages) or "无"
 
 
 def promise_line(p: dict) -> str:
     what = money(p["amount"])
     if p.get("fraction") is not None and p["fraction"] != 1.0 or (p.get("amount") is None and p.get("fraction")):
-        what = f"{p['amount_text']}" + (f" ({money(p['amount'])} of {money(p['owed'])})" if p.get("amount") else "")
+        what = f"{p['amount_text']}" + (f"（{money(p['owed'])}中的 {money(p['amount'])}）" if p.get("amount") else "")
     elif p.get("fraction") == 1.0:
-        what = "all" + (f" ({money(p['amount'])})" if p.get("amount") else "")
-    when = f"by {p['due']} ({p['due_text']})" if p.get("due") else "no date said"
-    return f"{what}, {when}: \u201c{p['text']}\u201d [{p['speaker']} {clock(p.get('at_s'))}]"
+        what = "全部" + (f"（{money(p['amount'])}）" if p.get("amount") else "")
+    when = f"{p['due']} 前（{p['due_text']}）" if p.get("due") else "没有说日期"
+    who = SPEAKERS_ZH.get(p["speaker"], p["speaker"])
+    return f"{what}，{when}：\u201c{p['text']}\u201d [{who} {clock(p.get('at_s'))}]"
 
 
 def to_markdown(bundle: dict, summary: dict) -> str:
     s, out = bundle["session"], []
     w = out.append
-    w(f"# Call {s['id']}")
+    w(f"# 通话记录 {s['id']}" + ("（演示）" if s.get("kind") == "demo" else ""))
     w("")
-    w(f"- Started: {summary['started_at']}  ")
-    w(f"- Ended: {summary['ended_at'] or '—'} ({s['status']}), duration {clock(summary['duration_s'])}  ")
-    w(f"- Playbook: {summary['playbook_title'] or s.get('playbook_id') or '—'}  ")
-    w(f"- Model: {s.get('model') or '—'}, KB version {s.get('kb_version') or '—'}")
+    w(f"- 开始：{summary['started_at']}  ")
+    w(f"- 结束：{summary['ended_at'] or '—'}（{STATUS_ZH.get(s['status'], s['status'])}），时长 {clock(summary['duration_s'])}  ")
+    w(f"- 话术：{summary['playbook_title'] or s.get('playbook_id') or '—'}  ")
+    w(f"- 识别模型：{s.get('model') or '—'}，知识库版本 {s.get('kb_version') or '—'}")
     w("")
-    w("## Summary")
+    w("## 摘要")
     w("")
-    talk = ", ".join(f"{k} {clock(v)}" for k, v in summary["talk_time_s"].items() if v)
-    w(f"- Talk time: {talk or '—'}")
+    talk = "，".join(f"{SPEAKERS_ZH.get(k, k)} {clock(v)}" for k, v in summary["talk_time_s"].items() if v)
+    w(f"- 说话时长：{talk or '—'}")
     st = summary["stages"]
-    w(f"- Stages covered: {stage_list(st['covered'])}")
+    w(f"- 已覆盖阶段：{stage_list(st['covered'])}")
     if st["missed"] is not None:
-        w(f"- Stages missed: {stage_list(st['missed'])}")
+        w(f"- 遗漏阶段：{stage_list(st['missed'])}")
     sev = summary["warnings"]["by_severity"]
-    w(f"- Warnings: {summary['warnings']['total']} (critical {sev.get('critical', 0)}, "
-      f"warning {sev.get('warning', 0)}, info {sev.get('info', 0)})")
+    w(f"- 警告：{summary['warnings']['total']} 条（严重 {sev.get('critical', 0)}，"
+      f"警告 {sev.get('warning', 0)}，提示 {sev.get('info', 0)}）")
     faqs = summary["faqs"]["shown"]
-    w(f"- FAQs shown: {', '.join(f['question'] + (' (used)' if f['used'] else '') for f in faqs) or 'none'}")
-    w(f"- Customer concerns: {'; '.join(summary['concerns']) or 'none'}")
+    w(f"- 显示的问答：{'，'.join(f['question'] + ('（已使用）' if f['used'] else '') for f in faqs) or '无'}")
+    w(f"- 客户关切：{'；'.join(summary['concerns']) or '无'}")
     if summary["promises"]:
-        w("- Promise to pay:")
+        w("- 还款承诺：")
         for p in summary["promises"]:
             w(f"  - {promise_line(p)}")
     else:
-        w("- Promise to pay: none found")
+        w("- 还款承诺：未发现")
     w("")
-    w("## Transcript")
+    w("## 文字记录")
     w("")
+    if s.get("transcript_removed_at"):
+        w("完整记录已按保留策略删除，只保留上面的摘要。")
+        w("")
     by_utt: dict[int, list[dict]] = {}
     for x in bundle["warnings"]:
         by_utt.setdefault(x["utterance_id"], []).append(x)
     for u in bundle["utterances"]:
-        w(f"**[{clock(u['start_s'])}] {u['speaker']}:** {u['text']}  ")
+        w(f"**[{clock(u['start_s'])}] {SPEAKERS_ZH.get(u['speaker'], u['speaker'])}：** {u['text']}  ")
         for x in by_utt.get(u["id"], []):
-            ack = " (acknowledged)" if x["acknowledged"] else ""
-            w(f"> \u26a0 **{x['severity']}** {x['title']} ({x['rule_id']}){ack}: "
+            ack = "（已确认）" if x["acknowledged"] else ""
+            w(f"> \u26a0 **{SEVERITIES_ZH.get(x['severity'], x['severity'])}** {x['title']}{ack}："
               f"\u201c{x['said']}\u201d \u2192 {x['message']}  ")
     w("")
-    w("## Notes")
+    w("## 备注")
     w("")
     w(s.get("notes") or "—")
     return "\n".join(out) + "\n"
@@ -180,7 +189,7 @@ def export_session(bundle: dict, summary: dict | None, fmt: str, unmask: bool = 
     if fmt not in FORMATS:
         from assist.store.errors import StoreError
 
-        raise StoreError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
+        raise StoreError(f"不支持的导出格式 {fmt!r}；可用：{'、'.join(FORMATS)}")
     bundle = mask_tree(bundle, unmask)
     summary = mask_tree(summary, unmask) if summary is not None else None
     if fmt == "markdown":

@@ -87,7 +87,7 @@ def test_export_formats_and_file(filled_db, capsys, tmp_path):
     target = tmp_path / "call.md"
     code, _, err = run(capsys, "--db", str(filled_db), "export", "aa11", "--format", "markdown", "-o", str(target))
     text = target.read_text(encoding="utf-8")
-    assert code == 0 and text.startswith("# Call aa11f001") and "## Transcript" in text
+    assert code == 0 and text.startswith("# 通话记录 aa11f001") and "## 文字记录" in text
     assert (target.stat().st_mode & 0o777) == 0o600
 
 
