@@ -77,7 +77,7 @@ def promise_line(p: dict) -> str:
 
 
 def to_markdown(bundle: dict, summary: dict) -> str:
-    s, out = bundle["session"], []
+    s, out = bundle["session"], list[str]()
     w = out.append
     w(f"# 通话记录 {s['id']}" + ("（演示）" if s.get("kind") == "demo" else ""))
     w("")
@@ -193,7 +193,7 @@ def export_session(bundle: dict, summary: dict | None, fmt: str, unmask: bool = 
     bundle = mask_tree(bundle, unmask)
     summary = mask_tree(summary, unmask) if summary is not None else None
     if fmt == "markdown":
-        return to_markdown(bundle, summary)
+        return to_markdown(bundle, summary or {})
     if fmt == "json":
-        return to_json(bundle, summary)
+        return to_json(bundle, summary or {})
     return to_csv(bundle, bom=bom)

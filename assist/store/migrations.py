@@ -93,18 +93,18 @@ def _v2(db: sqlite_utils.Database) -> None:
 
 
 def _v3(db: sqlite_utils.Database) -> None:
-    db["sessions"].add_column("kind", str, not_null_default="live")
-    db["sessions"].add_column("transcript_removed_at", float)
-    db["utterances"].add_column("write_key", str)
-    db["utterances"].add_column("sanitised", int, not_null_default=0)
-    db["call_events"].add_column("write_key", str)
+    db.table("sessions").add_column("kind", str, not_null_default="live")
+    db.table("sessions").add_column("transcript_removed_at", float)
+    db.table("utterances").add_column("write_key", str)
+    db.table("utterances").add_column("sanitised", int, not_null_default=0)
+    db.table("call_events").add_column("write_key", str)
     db.execute("CREATE UNIQUE INDEX idx_utterances_write_key ON utterances(write_key)")
     db.execute("CREATE UNIQUE INDEX idx_call_events_write_key ON call_events(write_key)")
-    db["summaries"].create(
+    db.table("summaries").create(
         {"session_id": str, "summary": str, "made_at": float},  # summary: JSON of build_summary
         pk="session_id", foreign_keys=[("session_id", "sessions", "id")],
     )
-    db["audit"].create(
+    db.table("audit").create(
         {"id": int, "at": float, "who": str, "action": str, "what": str, "rows": int},
         pk="id",
     )

@@ -179,6 +179,12 @@ def _first_key(chain: KeyChain) -> KeyChain:
     return chain if chain.keys else load_keys(create=True)
 
 
+def _current(chain: KeyChain) -> str:
+    key = chain.current
+    assert key is not None  # callers made sure the chain has a key (_first_key) or checked it
+    return key
+
+
 def _connect_store(path: Path, explicit: bool, notes: list[str]):
     """The writer connection and its key, after creating/migrating/setting aside as needed."""
     chain = load_keys()
@@ -189,7 +195,7 @@ def _connect_store(path: Path, explicit: bool, notes: list[str]):
                              f"请用 --db 指定另一个文件名（如 sessions.db）。")
         chain = _first_key(chain)
         try:
-            backup = encrypt_plaintext(path, chain.current)
+            backup = encrypt_plaintext(path, _current(chain))
             notes.append(f"旧版未加密的通话记录库已加密保存。加密前的副本保留在 {backup}（未加密，仅本账户可读），"
                          f"确认记录无误后请删除该副本。")
         except CorruptDatabase as e:
@@ -213,7 +219,7 @@ def _connect_store(path: Path, explicit: bool, notes: list[str]):
             problem = integrity_problem(conn)
             if problem is None:
                 if used != chain.current:  # opened with an older key: move it to the newest
-                    conn.execute(f"PRAGMA rekey = {sql_key(chain.current)}")
+                    conn.execute(f"PRAGMA rekey = {sql_key(_current(chain))}")
                 return conn, chain
             conn.close()
             aside = set_aside(path)
@@ -221,7 +227,7 @@ def _connect_store(path: Path, explicit: bool, notes: list[str]):
     # missing, empty, or just set aside: a new store
     chain = _first_key(chain)
     ensure_private_file(path)
-    return connect(path, writer=True, key=chain.current), chain
+    return connect(path, writer=True, key=_current(chain)), chain
 
 
 def _replay_leftovers(store: SessionStore, notes: list[str]) -> None:
@@ -275,7 +281,7 @@ def open_store(path: str | Path | None = None, *, mask: bool | None = None) -> S
         conn.close()
         raise StoreError(f"通话记录库 {path} 无法升级（{e}）；未做任何改动。请运行 assist sessions recover。") from e
     # the connection now uses the newest key (an older one was moved forward at open)
-    store = SessionStore(path, conn, key=chain.current, mask=mask, key_warning=chain.warning)
+    store = SessionStore(path, conn, key=_current(chain), mask=mask, key_warning=chain.warning)
     try:
         _replay_leftovers(store, notes)
         store.interrupted_at_open = close_interrupted(store.db)

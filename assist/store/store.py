@@ -57,7 +57,7 @@ class SessionStore:
         self._local = threading.local()
         self._readers: list = []
         self._readers_lock = threading.Lock()
-        self._kb = None
+        self._kb: object | None = None
         self._kb_loaded = False
         self._closed = False
 
@@ -236,6 +236,11 @@ class SessionStore:
 
     # direct writes, for tests and tools; the live path goes through SessionRecorder
 
+    def _apply_utterance(self, record: dict) -> int:
+        uid = self.apply(record)
+        assert uid is not None  # an utterance record always yields its row id
+        return uid
+
     def begin_session(self, event: CallStarted, owner_pid: int | None = None, kind: str = "live") -> None:
         self.apply(writes.begin(event, f"direct-{uuid.uuid4().hex}", owner_pid or os.getpid(), kind))
 
@@ -243,7 +248,7 @@ class SessionStore:
                      new_suggestions: Iterable[Suggestion] = (), stages_done: tuple[int, ...] | None = None,
                      playbook_id: str | None = None, recorded_at: float | None = None) -> int:
         """Store one final utterance with what was shown for it, in one transaction; return its row id."""
-        return self.apply(writes.utterance(
+        return self._apply_utterance(writes.utterance(
             session_id, result, f"direct-{uuid.uuid4().hex}",
             recorded_at=recorded_at if recorded_at is not None else time.time(), stage_changed=stage_changed,
             new_suggestions=list(new_suggestions), stages_done=stages_done, playbook_id=playbook_id))
@@ -428,10 +433,11 @@ class SessionStore:
     def mark_suggestion_used(self, session_id: str, text_or_row_id: str | int, used: bool = True) -> int:
         """Mark a shown script line (by row id or exact text) as used; return rows changed."""
         sid = self.resolve_id(session_id)
+        arg: str | int = text_or_row_id
         if isinstance(text_or_row_id, int):
-            sql, arg = "UPDATE suggestions SET used=? WHERE session_id=? AND id=?", text_or_row_id
+            sql = "UPDATE suggestions SET used=? WHERE session_id=? AND id=?"
         else:
-            sql, arg = "UPDATE suggestions SET used=? WHERE session_id=? AND text=?", text_or_row_id
+            sql = "UPDATE suggestions SET used=? WHERE session_id=? AND text=?"
         return self._write(lambda db: db.execute(sql, (int(used), sid, arg)).rowcount)
 
     def mark_faq_used(self, session_id: str, faq_id: str, used: bool = True) -> int:

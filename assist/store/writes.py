@@ -55,6 +55,7 @@ def utterance(session_id: str, result: AssistResult, key: str, *, recorded_at: f
 
 
 def call_event(session_id: str, event: AudioGap | DeviceProblem, key: str, *, recorded_at: float) -> dict:
+    row: dict[str, object]
     if isinstance(event, AudioGap):
         row = {"kind": "audio_gap", "channel": event.channel, "start_s": event.start, "end_s": event.end,
                "message": event.reason, "fix": "", "recovered": 0}
@@ -93,7 +94,7 @@ def sanitised(record):
 def describe(record: dict) -> str:
     """A short Chinese description of a record for messages (never its text: it may hold personal data)."""
     names = {"begin": "通话开始", "utterance": "一句话", "call_event": "设备事件", "end": "通话结束"}
-    return names.get(record.get("op"), "一条记录")
+    return names.get(str(record.get("op")), "一条记录")
 
 
 def to_json(record: dict) -> str:
