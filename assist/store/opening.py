@@ -36,6 +36,8 @@ from assist.store.connection import (
     ensure_private_file,
     file_kind,
     integrity_problem,
+    light_problem,
+    FULL_CHECK_MAX_BYTES,
 )
 from assist.store.errors import StoreError
 from assist.store.keys import KeyChain, load_keys, save_keys, sql_key
@@ -175,6 +177,17 @@ def close_interrupted(db: sqlite_utils.Database) -> tuple[str, ...]:
     return tuple(r[0] for r in dead)
 
 
+def needs_full_check(path: Path, flag: bool | None = None) -> bool:
+    """A marker beside the store: the recorder's background check found damage, so the next open
+    runs the full check (and sets the file aside) whatever its size. ``flag`` sets or clears it."""
+    marker = path.with_name(path.name + ".needs-check")
+    if flag is True:
+        marker.touch()
+    elif flag is False:
+        marker.unlink(missing_ok=True)
+    return marker.exists()
+
+
 def _first_key(chain: KeyChain) -> KeyChain:
     return chain if chain.keys else load_keys(create=True)
 
@@ -216,8 +229,11 @@ def _connect_store(path: Path, explicit: bool, notes: list[str]):
                       "assist sessions key import 导入团队主管保存的密钥" if isinstance(e, WrongKey) else str(e))
             notes.append(damaged_message(path, aside, reason))
         else:
-            problem = integrity_problem(conn)
+            full = path.stat().st_size <= FULL_CHECK_MAX_BYTES or needs_full_check(path)
+            problem = integrity_problem(conn) if full else light_problem(conn)
             if problem is None:
+                if full:
+                    needs_full_check(path, False)
                 if used != chain.current:  # opened with an older key: move it to the newest
                     conn.execute(f"PRAGMA rekey = {sql_key(_current(chain))}")
                 return conn, chain

@@ -75,6 +75,7 @@ class SessionRecorder:
         self._spill_reported = False
         self._closed = False
         self._next_retention = 0.0  # at start
+        self.checked = threading.Event()  # set once the background integrity check has run (tests wait on it)
         self.retention_problem: str | None = None
         self.session_id: str | None = None
         self._reset_call_state()
@@ -220,8 +221,37 @@ class SessionRecorder:
             if not backlog and not self._spool_pending:
                 self._maybe_apply_retention()
 
+    def _check_once(self) -> None:
+        """A big store had only the light check at open: run the full one now, in the background."""
+        self._checked = True
+        try:
+            self._full_check()
+        finally:
+            self.checked.set()
+
+    def _full_check(self) -> None:
+        from assist.store.connection import FULL_CHECK_MAX_BYTES, integrity_problem
+        from assist.store.opening import needs_full_check
+
+        try:
+            if self.store.path.stat().st_size <= FULL_CHECK_MAX_BYTES:
+                return  # open_store checked it fully already
+            problem = integrity_problem(self.store._reader())
+        except (OSError, StoreError) + driver.DatabaseError as e:
+            problem = str(e)
+        if problem:
+            needs_full_check(self.store.path, True)
+            self._report([StoreProblem(
+                f"通话记录库 {self.store.path} 有损坏的部分（{problem}）。本次通话照常记录。",
+                fix="通话结束后关闭并重新打开 assist：损坏的文件会被原样移开并新建记录库；"
+                    "然后运行 assist sessions recover 救回旧记录。")])
+
+    _checked = False
+
     def _maybe_apply_retention(self) -> None:
         """The retention policy at start and once a day, between writes (writer thread)."""
+        if not self._checked:
+            self._check_once()
         if time.monotonic() < self._next_retention:
             return
         self._next_retention = time.monotonic() + RETENTION_EVERY_S

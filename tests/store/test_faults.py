@@ -302,3 +302,34 @@ def test_a_store_from_a_future_version_is_refused_untouched(db_path):
     with pytest.raises(StoreError, match="升级 assist"):
         open_store(db_path)
     assert db_path.read_bytes() == before
+
+
+def test_a_big_store_is_checked_in_the_background_and_set_aside_at_the_next_open(db_path, ev, monkeypatch):
+    from assist.store import connection
+
+    with open_store(db_path) as store:
+        rec = SessionRecorder(store)
+        rec(ev.started("big01"))
+        for i in range(200):
+            rec(ev.final(f"第{i}句 {LONG}", start=float(i)))
+        assert rec.close() == 0
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(db_path.read_bytes())
+    middle = len(data) // 4096 // 2
+    data[middle * 4096:(middle + 1) * 4096] = b"\x00" * 4096
+    db_path.write_bytes(bytes(data))
+    monkeypatch.setattr(connection, "FULL_CHECK_MAX_BYTES", 4096)  # as if the file were big
+    import assist.store.opening as opening
+
+    monkeypatch.setattr(opening, "FULL_CHECK_MAX_BYTES", 4096)
+    problems: list[StoreProblem] = []
+    with open_store(db_path) as store:  # the light check at open does not read the middle page
+        assert store.open_warning is None
+        rec = SessionRecorder(store, on_problem=problems.append)
+        rec(ev.started("big02"))
+        rec(ev.final("新的一句"))
+        assert rec.checked.wait(60)
+        assert rec.close() == 0
+    assert any("损坏" in p.message and "assist sessions recover" in p.fix for p in problems)
+    with open_store(db_path) as store:  # the marker makes this open check fully and set the file aside
+        assert store.open_warning and "已原样保留为" in store.open_warning
