@@ -284,7 +284,9 @@ class ReviewWindow(QWidget):
         self.save_notes()
         text = self.store.export(self.session_id, fmt, kb=self.kb)
         p = Path(path)
-        p.write_text(text, encoding="utf-8")
+        from assist.store.export import write_private
+
+        write_private(p, text)  # a transcript: owner-only (0600), also over an existing file
         return p
 
     def export_dialog(self, fmt: str) -> None:

@@ -295,3 +295,12 @@ def test_retention_dry_run_lists_and_apply_keeps_summaries(filled_db, capsys, mo
     monkeypatch.setenv("ASSIST_RETAIN_SUMMARY_DAYS", "50")
     code, _, err = run(capsys, "--db", str(filled_db), "retention")
     assert code == 2 and "不能短于" in err
+
+
+def test_sessions_never_rename_or_replace_a_document_given_as_db(tmp_path, capsys):
+    doc = tmp_path / "report.docx"
+    doc.write_bytes(b"PK\x03\x04" + b"word" * 500)
+    before = doc.read_bytes()
+    code, _, err = run(capsys, "list", "--db", str(doc))
+    assert code == 2 and "不是 assist 的通话记录库" in err and "Traceback" not in err
+    assert doc.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["report.docx"]

@@ -35,6 +35,7 @@ def test_review_lists_and_opens_the_demo_session(qtbot, demo, panel, tmp_path):
     assert demo.store.get_notes(sid) == "回访：两天后确认一万元到账"
 
     out = win.export_to(tmp_path / "call.md", "markdown")
+    assert (out.stat().st_mode & 0o777) == 0o600
     text = out.read_text(encoding="utf-8")
     assert sid in text and "回访" in text
 
