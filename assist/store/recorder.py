@@ -75,7 +75,8 @@ class SessionRecorder:
         self._spill_reported = False
         self._closed = False
         self._next_retention = 0.0  # at start
-        self.checked = threading.Event()  # set once the background integrity check has run (tests wait on it)
+        # set once the first housekeeping (background integrity check, retention) has run; tests wait on it
+        self.checked = threading.Event()
         self.retention_problem: str | None = None
         self.session_id: str | None = None
         self._reset_call_state()
@@ -224,10 +225,7 @@ class SessionRecorder:
     def _check_once(self) -> None:
         """A big store had only the light check at open: run the full one now, in the background."""
         self._checked = True
-        try:
-            self._full_check()
-        finally:
-            self.checked.set()
+        self._full_check()
 
     def _full_check(self) -> None:
         from assist.store.connection import FULL_CHECK_MAX_BYTES, integrity_problem
@@ -249,9 +247,15 @@ class SessionRecorder:
     _checked = False
 
     def _maybe_apply_retention(self) -> None:
-        """The retention policy at start and once a day, between writes (writer thread)."""
-        if not self._checked:
-            self._check_once()
+        """The integrity check once, the retention policy at start and daily, between writes (writer thread)."""
+        try:
+            if not self._checked:
+                self._check_once()
+            self._apply_retention()
+        finally:
+            self.checked.set()
+
+    def _apply_retention(self) -> None:
         if time.monotonic() < self._next_retention:
             return
         self._next_retention = time.monotonic() + RETENTION_EVERY_S

@@ -304,3 +304,16 @@ def test_sessions_never_rename_or_replace_a_document_given_as_db(tmp_path, capsy
     code, _, err = run(capsys, "list", "--db", str(doc))
     assert code == 2 and "不是 assist 的通话记录库" in err and "Traceback" not in err
     assert doc.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["report.docx"]
+
+
+def test_the_recorder_applies_retention_when_it_starts(filled_db, ev, monkeypatch):
+    monkeypatch.setenv("ASSIST_RETAIN_TRANSCRIPT_DAYS", "30")
+    monkeypatch.setenv("ASSIST_RETAIN_SUMMARY_DAYS", "100")  # bb330003 is 200 days old: it goes
+    with open_store(filled_db) as store:
+        rec = SessionRecorder(store)
+        rec(ev.started("today01", t0=time.time()))
+        assert rec.checked.wait(60)
+        assert rec.close() == 0
+        ids = {r["id"] for r in store.list_sessions()}
+        assert "bb330003" not in ids and "today01" in ids
+        assert store.audit_entries()[0]["who"] == "自动（保留策略）"
