@@ -22,11 +22,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from assist.call import Call
 from assist.errors import AssistError
 from assist.knowledge.model import KnowledgeBase
+
+if TYPE_CHECKING:  # imported where used: assist analyze must not load audio, a panel start not vosk
+    from assist.demo import DemoPlayer
+    from assist.engine import AssistEngine
+    from assist.listening import Listener, Replay
 
 
 class NoModel(AssistError):
@@ -56,7 +61,7 @@ class Recording:
         return unsaved
 
 
-def make_engine(kb: KnowledgeBase, playbook_id: str | None = None):
+def make_engine(kb: KnowledgeBase, playbook_id: str | None = None) -> AssistEngine:
     """An engine on ``kb``, following ``playbook_id`` (None: detected from the call)."""
     from assist.engine import AssistEngine, UnknownPlaybook
 
@@ -108,7 +113,7 @@ class LiveSettings:
     extra: dict = field(default_factory=dict)
 
 
-def live_source(call: Call, asked: LiveSettings | None = None):
+def live_source(call: Call | None, asked: LiveSettings | None = None) -> Listener:
     """A ``Listener`` on the asked devices, falling back to the saved settings (``config.yaml``)."""
     from assist.config import load_config
     from assist.listening import Listener
@@ -122,14 +127,14 @@ def live_source(call: Call, asked: LiveSettings | None = None):
                     mixed=asked.mixed, **asked.extra)
 
 
-def replay_source(call: Call, path: str | Path, speed: float | None = 1.0, model: str | None = None):
+def replay_source(call: Call, path: str | Path, speed: float | None = 1.0, model: str | None = None) -> Replay:
     """A ``Replay`` of a WAV file through the same recognizers as a live call."""
     from assist.listening import Replay
 
     return Replay(call, path, speed=speed, model_path=model)
 
 
-def demo_source(call: Call, demo_file: str | Path | None = None, **player_options):
+def demo_source(call: Call, demo_file: str | Path | None = None, **player_options: Any) -> DemoPlayer:
     """A ``DemoPlayer`` of the sample call (or ``demo_file``); raises AssistError if it cannot be read."""
     from assist.demo import DemoError, DemoPlayer, load_demo
 
@@ -140,7 +145,7 @@ def demo_source(call: Call, demo_file: str | Path | None = None, **player_option
     return DemoPlayer(call, lines, **player_options)
 
 
-def start_source(source) -> None:
+def start_source(source: Listener | Replay) -> None:
     """Start a source (caller's thread); what stops it (model, device, file, settings) is an AssistError."""
     from assist.asr.models import ModelMissing
     from assist.audio.devices import DeviceError

@@ -63,7 +63,7 @@ class UserConfig:
     model_path: str | None = None
     kb_dir: str | None = None
 
-    def with_changes(self, **changes) -> "UserConfig":
+    def with_changes(self, **changes: str | None) -> "UserConfig":
         return replace(self, **changes)
 
 

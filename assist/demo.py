@@ -22,7 +22,7 @@ from typing import Callable
 
 from assist.errors import AssistError
 from assist._data import demo_call_path
-from assist.events import AudioLevel, Utterance
+from assist.events import AudioLevel, Speaker, Utterance
 
 DEMO_DEVICES = {"agent": "演示坐席麦克风 (demo)", "customer": "演示客户声道 (demo)"}
 DEMO_MODEL = "demo transcript (no model)"
@@ -34,7 +34,7 @@ class DemoError(AssistError):
 
 @dataclass(frozen=True)
 class DemoLine:
-    speaker: str
+    speaker: Speaker
     text: str
     start: float
     end: float

@@ -19,6 +19,7 @@ import queue
 import threading
 import time
 from pathlib import Path
+from typing import Iterable
 
 from assist.asr.models import find_model
 from assist.asr.recognizer import ChannelRecognizer, LoadedModel, load_model
@@ -26,6 +27,7 @@ from assist.audio import devices
 from assist.audio.block import END, QUEUE_BLOCKS
 from assist.audio.capture import Capture
 from assist.audio.wav_source import WavSource, read_wav
+from assist.events import Speaker
 
 
 class _Pipeline:
@@ -34,8 +36,8 @@ class _Pipeline:
         self._model_path = model_path
         self._silence_timeout = silence_timeout
         self.model: LoadedModel | None = None
-        self.queues: dict[str, queue.Queue] = {}
-        self.recognizers: dict[str, ChannelRecognizer] = {}
+        self.queues: dict[Speaker, queue.Queue] = {}
+        self.recognizers: dict[Speaker, ChannelRecognizer] = {}
         self._owns_call = False
         self._stopped = False
         self._stop_lock = threading.Lock()
@@ -44,7 +46,8 @@ class _Pipeline:
         self.model = load_model(find_model(self._model_path))
         return self.model
 
-    def _make_channels(self, names) -> None:
+    def _make_channels(self, names: Iterable[Speaker]) -> None:
+        assert self.model is not None, "load the model first"
         for name in names:
             q: queue.Queue = queue.Queue(maxsize=QUEUE_BLOCKS)
             self.queues[name] = q
@@ -54,6 +57,7 @@ class _Pipeline:
 
     def _start_call(self, devices_info: dict) -> None:
         if self.call.started_at is None:
+            assert self.model is not None, "load the model first"
             path = self.model.path
             # packaged models sit in a folder called just "model": name the package instead
             label = path.name if path.name != "model" else f"{path.parent.name}/{path.name}"
@@ -94,6 +98,7 @@ class Listener(_Pipeline):
                  model_path: str | Path | None = None, mixed: bool = False, *,
                  silence_timeout: float = 0.5, rate: int | None = None, retry_seconds: float = 1.5):
         super().__init__(call, model_path, silence_timeout)
+        self.channel_devices: dict[Speaker, str | None]
         if mixed:
             self.channel_devices = {"unknown": agent_device}
         else:
@@ -102,7 +107,7 @@ class Listener(_Pipeline):
                 self.channel_devices["customer"] = customer_device
         self._rate = rate
         self._retry = retry_seconds
-        self.captures: dict[str, Capture] = {}
+        self.captures: dict[Speaker, Capture] = {}
 
     def start(self) -> None:
         """Load the model, check the devices, start the call and the capture (caller's thread)."""

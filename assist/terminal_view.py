@@ -21,7 +21,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from assist.events import (AssistResult, AudioGap, AudioLevel, CallEnded, CallStarted, DeviceProblem,
+from assist.events import (AssistResult, AudioGap, AudioLevel, CallEnded, CallStarted, DeviceProblem, StageState,
                            StoreProblem)
 
 _SPEAKER_STYLE = {"agent": "cyan", "customer": "magenta", "unknown": "white"}
@@ -35,12 +35,12 @@ class TerminalView:
         self._lock = threading.Lock()
         self._segments: OrderedDict[str, tuple[str, str, bool, float | None]] = OrderedDict()
         self._faq: tuple = ()
-        self._stage = None
+        self._stage: StageState | None = None
         self._next_line = ""
         self._warnings: list[tuple[str, str]] = []  # (style, text)
         self._levels: dict[str, float] = {}
         self._session = ""
-        self._started = None
+        self._started: float | None = None
         self._ended = False
 
     # -- worker threads -------------------------------------------------------------
@@ -114,7 +114,7 @@ class TerminalView:
             warnings = [Text(text, style=style) for style, text in self._warnings]
             elapsed = time.monotonic() - self._started if self._started else 0.0
             title = f"assist — call {self._session} — {elapsed:5.0f}s" + ("  (ended)" if self._ended else "  Ctrl-C ends the call")
-            parts = [Panel(transcript, title="transcript", border_style="blue")]
+            parts: list = [Panel(transcript, title="transcript", border_style="blue")]
             if side.row_count:
                 parts.append(Panel(side, title="script / FAQ", border_style="green"))
             if warnings:

@@ -29,14 +29,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from assist.asr.models import ModelMissing, check_model, fix_command, model_sample_rate
 from assist.audio.block import END, AudioBlock
 from assist.audio.level import LevelMeter
-from assist.events import DeviceProblem, Utterance, Word
+from assist.events import DeviceProblem, Speaker, Utterance, Word
 
 # Gaps shorter than this are filled with silence; longer ones start a new run.
 MAX_PADDED_GAP = 1.0
@@ -96,7 +96,7 @@ class RecognizerStats:
 
 
 class ChannelRecognizer:
-    def __init__(self, model: LoadedModel, channel: str, source: queue.Queue, *,
+    def __init__(self, model: LoadedModel, channel: Speaker, source: queue.Queue, *,
                  on_utterance: Callable[[Utterance], None], publish: Callable[[object], None],
                  silence_timeout: float = 0.5, stuck_timeout: float = 1.5):
         self.model = model
@@ -111,11 +111,11 @@ class ChannelRecognizer:
         self._meter = LevelMeter(channel, publish)
         self.stats = RecognizerStats()
         self._thread: threading.Thread | None = None
-        self._rec = None
-        self._resampler = None
+        self._rec: Any = None  # vosk.KaldiRecognizer of the current run (vosk has no types)
+        self._resampler: Any = None
         self._in_rate = 0
         self._base = 0.0  # call time of the current run's first sample
-        self._expected = None  # call time where the next block should start
+        self._expected: float | None = None  # call time where the next block should start
         self._pos = 0.0  # seconds fed into the current run
         self._segment_no = 1
         self._segment_start = 0.0  # run position where the current segment began
@@ -185,7 +185,7 @@ class ChannelRecognizer:
     def _feed(self, block: AudioBlock) -> None:
         self._meter.feed(block.samples, block.rate)
         samples = block.samples
-        if self._rec is not None:
+        if self._rec is not None and self._expected is not None:
             gap = block.t - self._expected
             if block.rate != self._in_rate or gap < -0.05 or gap > MAX_PADDED_GAP:
                 self._finish_run()

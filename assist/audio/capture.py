@@ -19,7 +19,7 @@ from typing import Callable
 
 from assist.audio import devices
 from assist.audio.block import BLOCK_SECONDS, AudioBlock
-from assist.events import AudioGap, DeviceProblem
+from assist.events import AudioGap, DeviceProblem, Speaker
 
 _open_streams = 0  # streams open in this process; a PortAudio rescan would kill them
 _open_lock = threading.Lock()
@@ -39,7 +39,7 @@ class CaptureStats:
 class Capture:
     """Reads ``device`` (a name, or None for the default input) into ``out`` as ``channel``."""
 
-    def __init__(self, channel: str, device: str | None, out: queue.Queue, *,
+    def __init__(self, channel: Speaker, device: str | None, out: queue.Queue, *,
                  call_time: Callable[[], float], publish: Callable[[object], None],
                  rate: int | None = None, retry_seconds: float = 1.5, stall_seconds: float = 1.5):
         self.channel = channel

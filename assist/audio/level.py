@@ -10,11 +10,11 @@ from typing import Callable
 
 import numpy as np
 
-from assist.events import AudioLevel
+from assist.events import AudioLevel, Speaker
 
 
 class LevelMeter:
-    def __init__(self, channel: str, publish: Callable[[object], None], interval: float = 0.2):
+    def __init__(self, channel: Speaker, publish: Callable[[object], None], interval: float = 0.2):
         self.channel = channel
         self._publish = publish
         self._interval = interval

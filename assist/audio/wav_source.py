@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assist.errors import AssistError
 from assist.audio.block import BLOCK_SECONDS, END, AudioBlock
+from assist.errors import AssistError
+from assist.events import Speaker
 
 _FORMAT_NAMES = {3: "32-bit float", 6: "A-law", 7: "µ-law", 0x55: "MP3", 2: "ADPCM", 0x11: "IMA ADPCM"}
 
@@ -40,7 +41,7 @@ class WavAudio:
     samples: np.ndarray  # int16, shape (frames, channels)
 
     @property
-    def channels(self) -> tuple[str, ...]:
+    def channels(self) -> tuple[Speaker, ...]:
         return ("unknown",) if self.samples.shape[1] == 1 else ("agent", "customer")
 
     @property
@@ -113,7 +114,7 @@ def read_wav(path: str | Path) -> WavAudio:
 class WavSource:
     """Feeds ``audio`` into ``queues`` (channel name -> queue) from a thread."""
 
-    def __init__(self, audio: WavAudio, queues: dict[str, queue.Queue], speed: float | None = 1.0):
+    def __init__(self, audio: WavAudio, queues: dict[Speaker, queue.Queue], speed: float | None = 1.0):
         self.audio = audio
         self._queues = queues
         self._speed = speed

@@ -154,9 +154,9 @@ def cmd_model_list(args) -> int:
     print("installed:")
     if not installed:
         print("  none")
-    for m in installed:
-        state = "ok" if m.complete else "INCOMPLETE: missing " + ", ".join(m.missing)
-        print(f"  {m.name:<28} {m.path}  [{state}]")
+    for found in installed:
+        state = "ok" if found.complete else "INCOMPLETE: missing " + ", ".join(found.missing)
+        print(f"  {found.name:<28} {found.path}  [{state}]")
     return 0
 
 
@@ -173,7 +173,7 @@ def cmd_model_path(args) -> int:
 # -- replay and listen ---------------------------------------------------------------
 
 def _event_json(event) -> str:
-    data = asdict(event) if is_dataclass(event) else {"value": repr(event)}
+    data = asdict(event) if is_dataclass(event) and not isinstance(event, type) else {"value": repr(event)}
     return json.dumps({"event": type(event).__name__, **data}, ensure_ascii=False, default=str)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from assist.cli.common import UsageError, add_kb_option, open_kb
 
@@ -28,7 +29,7 @@ def register(sub) -> None:
 
 def cmd_list(args) -> int:
     kb = open_kb(args)
-    data = {
+    data: dict[str, Any] = {
         "playbooks": [
             {"id": pb.id, "title": pb.title,
              "stages": [{"index": s.index, "title": s.title} for s in pb.stages]}
@@ -79,7 +80,7 @@ def cmd_check(args) -> int:
         print(p)
     if semantics is not None:
         _print_confusable_faqs(kb, semantics)
-    if problems:
+    if problems or kb is None:
         print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}")
         return 1
     print(f"ok: {len(kb.playbooks)} playbooks, {len(kb.faqs)} FAQs, {len(kb.rules)} rules")

@@ -28,7 +28,7 @@ from assist.engine.faq_matcher import FaqMatcher
 from assist.engine.kb_semantics import KbSemantics
 from assist.engine.lexicon import Lexicon
 from assist.engine.stage_tracker import StageTracker
-from assist.events import AssistResult, Utterance
+from assist.events import AssistResult, FaqHit, Utterance
 from assist.knowledge.model import KnowledgeBase
 
 FAQ_SPEAKERS = ("customer", "unknown")
@@ -118,7 +118,7 @@ class AssistEngine:
                 self._semantics_failed = True
                 sem, query = None, None
                 notices = (ENCODER_FAILED_NOTICE,)
-        faq = ()
+        faq: tuple[FaqHit, ...] = ()
         if speaker in FAQ_SPEAKERS:
             faq = self.faq.match(utt.text, keys, self.playbook_id, final=utt.final,
                                  query=query, semantics=sem if query is not None else None)
@@ -135,14 +135,14 @@ class AssistEngine:
                 self.stage_timeline.append((utt.start, after[1]))
         warnings = self.compliance.check(utt, query)
         pid = self.playbook_id
-        tracker = self.trackers.get(pid) if pid else None
+        active = self.trackers.get(pid) if pid else None
         return AssistResult(
             utterance=utt,
             faq=faq,
-            stage=tracker.state() if tracker else None,
-            suggestions=tracker.suggestions() if tracker else (),
+            stage=active.state() if active else None,
+            suggestions=active.suggestions() if active else (),
             warnings=warnings,
-            stages_done=tuple(sorted(tracker.visited)) if tracker else (),
+            stages_done=tuple(sorted(active.visited)) if active else (),
             playbook_id=pid,
             elapsed_ms=(time.perf_counter() - t0) * 1000,
             notices=notices,

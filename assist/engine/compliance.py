@@ -123,11 +123,11 @@ class ComplianceChecker:
         if cr.pinyin_any:
             spoken = _spoken(text)
             for p in cr.pinyin_any:
-                m = p.search(spoken)
-                if m:
+                found = p.search(spoken)
+                if found:
                     # map the pinyin match back to characters: count syllables before it
-                    first = spoken[: m.start()].count(" ")
-                    last = first + m.group().strip().count(" ") + 1
+                    first = spoken[: found.start()].count(" ")
+                    last = first + found.group().strip().count(" ") + 1
                     span = c.span_in_original(min(first, len(text) - 1), min(last, len(text)))
                     if cr.rule.match.negatable and _NEGATION_BEFORE.search(text[max(0, first - _NEGATION_REACH):first]):
                         continue

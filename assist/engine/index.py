@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -67,7 +68,7 @@ class PhraseIndex:
     """Phrases in groups; ``search`` returns the best groups for a query."""
 
     def __init__(self, phrases: list[str], groups: list[int], lexicon: Lexicon,
-                 context: list[tuple[int, str]] = ()):
+                 context: Sequence[tuple[int, str]] = ()):
         assert len(phrases) == len(groups)
         from assist.engine import index_cache
 
@@ -80,7 +81,7 @@ class PhraseIndex:
         index_cache.remember(cache_key, dict(self.__dict__))
 
     def _build(self, phrases: list[str], groups: list[int], lexicon: Lexicon,
-               context: list[tuple[int, str]]) -> None:
+               context: Sequence[tuple[int, str]]) -> None:
         self.phrases = phrases
         self.groups = np.asarray(groups, dtype=np.int64)
         self.n_groups = int(self.groups.max()) + 1 if groups else 0
@@ -115,9 +116,9 @@ class PhraseIndex:
         group_sets = [set(self.groups[p].tolist()) for p in self.postings]
         for g, text in context:
             for f in features(lexicon.keys(text)):
-                j = vocab.get(f)
-                if j is not None:
-                    group_sets[j].add(g)
+                jj = vocab.get(f)
+                if jj is not None:
+                    group_sets[jj].add(g)
         self.group_postings = [np.array(sorted(s), dtype=np.int64) for s in group_sets]
 
     def _query_features(self, keys: list[str]):

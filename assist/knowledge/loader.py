@@ -14,6 +14,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -309,7 +310,7 @@ def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:
         out.append(
             Rule(
                 id=rid,
-                severity=severity,
+                severity=severity,  # type: ignore[arg-type]  # checked against SEVERITIES above
                 title=r.text(node, "title"),
                 message=r.text(node, "message"),
                 source=r.text(node, "source"),
@@ -455,13 +456,13 @@ def _read_settings(root: Path, digest, issues: list[KBIssue], playbooks: dict) -
         return None
     default = doc.get("default_playbook")
     if default is not None and default not in playbooks:
-        issues.append(KBIssue(rel, doc.line, f"default_playbook names unknown playbook '{default}'"))
+        issues.append(KBIssue(rel, getattr(doc, "line", 1), f"default_playbook names unknown playbook '{default}'"))
         return None
     return default
 
 
 def _check_ids(items, what: str, issues: list[KBIssue]) -> None:
-    first: dict[str, object] = {}
+    first: dict[str, Any] = {}
     for item in items:
         if item.id in first:
             other = first[item.id]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from assist.events import Severity
+
 
 @dataclass(frozen=True)
 class ScriptLine:
@@ -75,7 +77,7 @@ class RuleMatch:
 @dataclass(frozen=True)
 class Rule:
     id: str
-    severity: str  # info | warning | critical
+    severity: Severity
     title: str
     message: str  # what the agent sees: what to say instead
     source: str

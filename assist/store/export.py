@@ -191,7 +191,7 @@ def export_session(bundle: dict, summary: dict | None, fmt: str, unmask: bool = 
 
         raise StoreError(f"不支持的导出格式 {fmt!r}；可用：{'、'.join(FORMATS)}")
     bundle = mask_tree(bundle, unmask)
-    summary = mask_tree(summary, unmask) if summary is not None else None
+    summary = mask_tree(summary, unmask) if summary is not None else {}
     if fmt == "markdown":
         return to_markdown(bundle, summary or {})
     if fmt == "json":

@@ -23,7 +23,7 @@ import sqlite_utils
 
 
 def _v1(db: sqlite_utils.Database) -> None:
-    db["sessions"].create(
+    db.table("sessions").create(
         {
             "id": str, "playbook_id": str, "started_at": float, "ended_at": float,
             "status": str,  # open | ended | interrupted
@@ -35,7 +35,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         pk="id", not_null={"status"}, defaults={"status": "open", "notes": "", "masked": 1},
     )
     child = [("session_id", "sessions", "id")]
-    db["utterances"].create(
+    db.table("utterances").create(
         {
             "id": int, "session_id": str, "speaker": str, "text": str,
             "start_s": float, "end_s": float, "confidence": float, "segment": str,
@@ -43,7 +43,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         },
         pk="id", foreign_keys=child,
     )
-    db["faq_hits"].create(
+    db.table("faq_hits").create(
         {
             "id": int, "session_id": str, "utterance_id": int, "faq_id": str,
             "question": str, "answer": str, "score": float, "shown": int, "matched": str,
@@ -51,14 +51,14 @@ def _v1(db: sqlite_utils.Database) -> None:
         },
         pk="id", foreign_keys=child, defaults={"used": 0},
     )
-    db["suggestions"].create(
+    db.table("suggestions").create(
         {
             "id": int, "session_id": str, "utterance_id": int, "text": str,
             "stage_index": int, "kind": str, "line_id": str, "used": int,
         },
         pk="id", foreign_keys=child, defaults={"used": 0},
     )
-    db["warnings"].create(
+    db.table("warnings").create(
         {
             "id": int, "session_id": str, "utterance_id": int, "rule_id": str,
             "severity": str, "title": str, "message": str, "source": str,
@@ -66,7 +66,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         },
         pk="id", foreign_keys=child, defaults={"acknowledged": 0},
     )
-    db["stages"].create(
+    db.table("stages").create(
         {
             "id": int, "session_id": str, "utterance_id": int, "playbook_id": str,
             "stage_index": int, "stage_id": str, "title": str, "at_s": float,
@@ -74,11 +74,11 @@ def _v1(db: sqlite_utils.Database) -> None:
         pk="id", foreign_keys=child,
     )
     for table in ("utterances", "faq_hits", "suggestions", "warnings", "stages"):
-        db[table].create_index(["session_id"])
+        db.table(table).create_index(["session_id"])
 
 
 def _v2(db: sqlite_utils.Database) -> None:
-    db["call_events"].create(
+    db.table("call_events").create(
         {
             "id": int, "session_id": str, "kind": str,  # audio_gap | device_problem
             "channel": str, "start_s": float, "end_s": float, "message": str, "fix": str,
@@ -86,10 +86,10 @@ def _v2(db: sqlite_utils.Database) -> None:
         },
         pk="id", foreign_keys=[("session_id", "sessions", "id")],
     )
-    db["call_events"].create_index(["session_id"])
-    db["sessions"].add_column("stages_done", str)  # JSON list of 1-based stage indexes
-    db["warnings"].add_column("acknowledged_at", float)
-    db["sessions"].create_index(["started_at"])
+    db.table("call_events").create_index(["session_id"])
+    db.table("sessions").add_column("stages_done", str)  # JSON list of 1-based stage indexes
+    db.table("warnings").add_column("acknowledged_at", float)
+    db.table("sessions").create_index(["started_at"])
 
 
 def _v3(db: sqlite_utils.Database) -> None:

@@ -18,7 +18,7 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import sqlite_utils
 
@@ -28,6 +28,9 @@ from assist.store.connection import connect
 from assist.store.errors import SetAside, StoreError
 from assist.store.masking import mask_text
 from assist.store.summary import build_summary, call_duration
+
+if TYPE_CHECKING:
+    from assist.knowledge.model import KnowledgeBase
 
 
 CHILD_TABLES = ("faq_hits", "suggestions", "warnings", "stages", "call_events", "utterances", "summaries")

@@ -22,6 +22,7 @@ import sqlite3
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication
@@ -33,6 +34,15 @@ from assist.ui.panel import Panel
 from assist.ui.theme import apply_saved_look
 from assist.ui.warning_banner import PendingWarning
 
+if TYPE_CHECKING:  # imported where used, lazily: the panel must paint before these load
+    from assist.assembly import Recording
+    from assist.call import Call
+    from assist.demo import DemoPlayer
+    from assist.listening import Listener
+    from assist.store import SessionRecorder, SessionStore
+    from assist.ui.kb_browser import KbBrowser
+    from assist.ui.review import ReviewWindow
+
 log = logging.getLogger(__name__)
 Q = Qt.ConnectionType.QueuedConnection
 DEMO_OFFER = ("demo", "播放演示通话")
@@ -40,12 +50,13 @@ DEMO_OFFER = ("demo", "播放演示通话")
 
 def ensure_app() -> QApplication:
     """The one QApplication (created on first use, on the main thread)."""
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(sys.argv[:1])
-        app.setApplicationName("assist")
-        app.setOrganizationName("assist")
-        app.setApplicationDisplayName("assist 坐席助手")
+    existing = QApplication.instance()
+    if existing is not None:
+        return cast(QApplication, existing)
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("assist")
+    app.setOrganizationName("assist")
+    app.setApplicationDisplayName("assist 坐席助手")
     return app
 
 
@@ -65,14 +76,14 @@ class CallController(QObject):
         self.demo_fast = demo_fast
         self.demo_file = demo_file
         self.pause_on_mark = pause_on_mark
-        self.call = None
-        self.player = None
-        self.listener = None
-        self.store = None
-        self.recorder = None
-        self.recording = None  # the store and its recorder, from assist.assembly
-        self.browser = None
-        self.review = None
+        self.call: Call | None = None
+        self.player: DemoPlayer | None = None
+        self.listener: Listener | None = None
+        self.store: SessionStore | None = None
+        self.recorder: SessionRecorder | None = None
+        self.recording: Recording | None = None  # the store and its recorder, from assist.assembly
+        self.browser: KbBrowser | None = None
+        self.review: ReviewWindow | None = None
         self._acks_waiting: list[tuple[str, PendingWarning]] = []
         self._pending_start: tuple[str, bool | None] | None = None  # F8 while the KB loads
 
@@ -308,6 +319,8 @@ class CallController(QObject):
     def _ack_in_store(self, session_id: str, item: PendingWarning) -> bool:
         from assist.store import StoreError
 
+        if self.store is None:
+            return True  # nothing to record it in, nothing to retry
         try:
             utts = {u["id"]: u for u in self.store.utterances(session_id)}
             for row in self.store.warnings(session_id):
@@ -378,7 +391,9 @@ def run_demo(kb_dir: str | None = None, *, fast: bool = False, speed: float = 2.
             if mark == "screenshot":
                 # let the queued events before the mark reach the widgets, then grab
                 QApplication.processEvents()
-                panel.layout().activate()
+                layout = panel.layout()
+                if layout is not None:
+                    layout.activate()
                 ok = panel.grab().save(screenshot)
                 print(f"screenshot {'saved to' if ok else 'could not be saved to'} {screenshot}", flush=True)
             if ctl.player is not None:
@@ -412,14 +427,15 @@ def run_review(session_id: str | None = None) -> int:
     from assist.ui.review import ReviewWindow
 
     app = ensure_app()
+    store: SessionStore | None
     try:
         store = open_store()
     except StoreError as e:
         store = None
         err = str(e)
     else:
-        err = None
-    win = ReviewWindow(store, error=err)
+        err = ""
+    win = ReviewWindow(store, error=err or None)
     apply_saved_look(QSettings())
     win.refresh()
     if session_id:

@@ -47,7 +47,7 @@ class KbBrowser(QWidget):
         self.watcher = watcher or KbWatcher(kb_dir, self)
         self.kb = None
         self.searcher: KbSearch | None = None
-        self.hits = []
+        self.hits: list = []
 
         self.notice = NoticeBanner()
         self.query = QLineEdit()

@@ -102,7 +102,8 @@ class Panel(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         # The frame's border is what flashes red on a critical warning.
-        self.frame = QFrame(objectName="panelFrame")
+        self.frame = QFrame()
+        self.frame.setObjectName("panelFrame")
         outer.addWidget(self.frame)
         lay = QVBoxLayout(self.frame)
         lay.setContentsMargins(8, 8, 8, 8)

@@ -203,7 +203,7 @@ class ReviewWindow(QWidget):
 
     @staticmethod
     def _transcript_html(bundle: dict) -> str:
-        by_utt = defaultdict(lambda: {"warnings": [], "faq": [], "lines": []})
+        by_utt: defaultdict[object, dict[str, list]] = defaultdict(lambda: {"warnings": [], "faq": [], "lines": []})
         for w in bundle["warnings"]:
             by_utt[w["utterance_id"]]["warnings"].append(w)
         for f in bundle["faq_hits"]:
@@ -235,7 +235,7 @@ class ReviewWindow(QWidget):
 
     @staticmethod
     def _summary_html(sm: dict) -> str:
-        rows = [f"<h3>通话总结</h3><p>状态：{_esc(STATUS_NAMES.get(sm.get('status'), sm.get('status')))}"
+        rows = [f"<h3>通话总结</h3><p>状态：{_esc(STATUS_NAMES.get(str(sm.get('status')), sm.get('status')))}"
                 f" · 时长 {int(sm.get('duration_s') or 0) // 60} 分 {int(sm.get('duration_s') or 0) % 60} 秒</p>"]
         st = sm.get("stages") or {}
         covered = "、".join(f"{s['index']}. {s['title']}" for s in st.get("covered") or []) or "无"

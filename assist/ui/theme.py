@@ -124,6 +124,8 @@ def apply_look(theme: Theme, pt: int = DEFAULT_FONT_PT) -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return  # no widgets yet (nothing to style)
     app.setFont(ui_font(pt))
     app.setStyleSheet(style_sheet(theme, pt))
 
