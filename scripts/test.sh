@@ -18,6 +18,8 @@ echo "test: types (mypy assist/)"
 .venv/bin/mypy
 echo "test: test suite"
 .venv/bin/python -m pytest -q "$@"
+echo "test: desktop bundle (build with scripts/bundle.sh, then run it)"
+.venv/bin/python -m pytest -q -m bundle tests/test_bundle.py
 if [ -f ../shared/eval/score.py ]; then
   .venv/bin/python ../shared/eval/score.py | tail -n 1
 fi

@@ -187,7 +187,7 @@ class SafePattern:
     def _iter(self, text: str, limit: int):
         """Matches in whole-text offsets, left to right, without overlaps, at most ``limit``."""
         n = len(text)
-        deadline = time.monotonic() + self._budget(n) if self._slow is not None else None
+        deadline = time.monotonic() + self._budget(n)  # used only by the slow (regex) engine
         last_end = -1
         found = 0
         # re2 is linear on any text: one pass over the whole of it (one UTF-8 encoding, not one a window)
@@ -218,6 +218,7 @@ class SafePattern:
                     return
 
     def _slow_matches(self, chunk: str, timeout: float):
+        assert self._slow is not None, "only patterns compiled for the slow engine get here"
         try:
             return list(self._slow.finditer(chunk, timeout=timeout))
         except TimeoutError:

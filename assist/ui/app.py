@@ -57,7 +57,33 @@ def ensure_app() -> QApplication:
     app.setApplicationName("assist")
     app.setOrganizationName("assist")
     app.setApplicationDisplayName("assist 坐席助手")
+    _speak_chinese(app)
+    _add_bundled_fonts()
     return app
+
+
+def _speak_chinese(app: QApplication) -> None:
+    """Qt's own buttons and dialogs (OK/Cancel, file pickers) in Chinese: 确定/取消."""
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", folder):
+        app.installTranslator(translator)
+    else:
+        log.info("Qt's Chinese translations not found in %s: Qt's own buttons stay in English", folder)
+
+
+def _add_bundled_fonts() -> None:
+    """The desktop bundle ships a CJK font (scripts/bundle.sh): offer it where the system has none."""
+    base = getattr(sys, "_MEIPASS", None)  # set only inside a PyInstaller bundle
+    if not base:
+        return
+    from PySide6.QtGui import QFontDatabase
+
+    for font in sorted((Path(base) / "fonts").glob("*.tt[cf]")) + sorted((Path(base) / "fonts").glob("*.otf")):
+        if QFontDatabase.addApplicationFont(str(font)) < 0:
+            log.warning("could not load the bundled font %s", font)
 
 
 class CallController(QObject):

@@ -68,7 +68,8 @@ def compact(text: str) -> Compact:
         if len(low) == len(text):  # no character lower-cases to two (then: the careful way below)
             if len(low) > 512:
                 return _compact_long(low)
-            kept, offsets = [], []
+            kept: list[str] = []
+            offsets: list[int] = []
             for m in _KEEP_RUN.finditer(low):
                 kept.append(m.group())
                 offsets.extend(range(m.start(), m.end()))
