@@ -10,7 +10,11 @@ served a stale index. The KB's own content hash is the coarse key
 (``knowledge/kb_cache``); this one is exact.
 
 A built index is immutable (``search`` only reads it), so every engine built on
-the same KB shares one copy. On disk: ``<cache dir>/index/<key>.pickle``
+the same KB shares one copy. On disk its lists of small arrays are stored as one
+flat array plus lengths, and long lists and dicts as pickled chunks: unpickling a
+10 000-FAQ index in one call held the GIL for seconds and froze the panel that
+the loading thread was meant to keep responsive; piece by piece, the GUI thread
+gets its turn between pieces. On disk: ``<cache dir>/index/<key>.pickle``
 (``assist.config.cache_dir``, one cache folder shared with the sentence vectors
 of ``assist.semantics``), written atomically; an unreadable file is rebuilt.
 Any thread: the memory map is guarded by a lock; building happens outside it.
@@ -32,7 +36,8 @@ from assist import config
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
+CHUNK = 2000  # items per pickled piece: a few milliseconds of GIL each
 MEMORY_ENTRIES = 32  # indexes held in memory (a KB has one per playbook plus the FAQ index)
 DISK_ENTRIES = 64
 _CODE = ("assist.engine.index", "assist.engine.lexicon", "assist.zh.text")
@@ -85,6 +90,44 @@ def _dir() -> Path:
     return config.cache_dir() / "index"
 
 
+def _pack(state: dict[str, Any]) -> dict[str, tuple]:
+    """The index's attributes in pieces that each unpickle quickly (see the module docstring)."""
+    import numpy as np
+
+    packed: dict[str, tuple] = {}
+    for name, value in state.items():
+        if isinstance(value, list) and value and all(isinstance(v, np.ndarray) and v.ndim == 1 for v in value):
+            lengths = np.fromiter((len(v) for v in value), dtype=np.int64, count=len(value))
+            packed[name] = ("arrays", np.concatenate(value), lengths)
+        elif isinstance(value, (list, dict)) and len(value) > CHUNK:
+            items = list(value.items()) if isinstance(value, dict) else value
+            pieces = [pickle.dumps(items[i:i + CHUNK], protocol=pickle.HIGHEST_PROTOCOL)
+                      for i in range(0, len(items), CHUNK)]
+            packed[name] = ("dict" if isinstance(value, dict) else "list", pieces)
+        else:
+            packed[name] = ("plain", value)
+    return packed
+
+
+def _unpack(packed: dict[str, tuple]) -> dict[str, Any]:
+    import numpy as np
+
+    state: dict[str, Any] = {}
+    for name, (kind, *parts) in packed.items():
+        if kind == "arrays":
+            flat, lengths = parts
+            bounds = np.cumsum(lengths)
+            state[name] = [flat[a:b] for a, b in zip(np.concatenate(([0], bounds[:-1])).tolist(), bounds.tolist())]
+        elif kind in ("list", "dict"):
+            items: list = []
+            for piece in parts[0]:
+                items.extend(pickle.loads(piece))
+            state[name] = dict(items) if kind == "dict" else items
+        else:
+            state[name] = parts[0]
+    return state
+
+
 def restore(key: str) -> dict[str, Any] | None:
     """The built index's attributes for ``key`` (memory, then disk), or None to build it."""
     with _lock:
@@ -95,13 +138,11 @@ def restore(key: str) -> dict[str, Any] | None:
     path = _dir() / f"{key}.pickle"
     try:
         with open(path, "rb") as f:
-            state = pickle.load(f)
+            state = _unpack(pickle.load(f))
     except FileNotFoundError:
         return None
     except Exception as e:  # torn or foreign file: rebuild and overwrite
         log.info("ignoring unreadable index cache %s: %s", path, e)
-        return None
-    if not isinstance(state, dict):
         return None
     try:
         os.utime(path)
@@ -120,7 +161,7 @@ def remember(key: str, state: dict[str, Any]) -> None:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(_pack(state), f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, folder / f"{key}.pickle")
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

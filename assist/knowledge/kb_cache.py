@@ -14,6 +14,7 @@ own file I/O; the worst race writes the same file twice).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -26,7 +27,8 @@ from assist.knowledge.model import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when KnowledgeBase or its parts change shape
+FORMAT = 2  # bump when KnowledgeBase or its parts change shape
+CHUNK = 500  # FAQs per pickled piece: one piece unpickles in milliseconds (the GIL is shared with the GUI)
 KEEP = 8  # cached KBs kept (the newest by use)
 KB_FILES = ("playbooks/*.yaml", "playbooks/*.yml", "faqs/*.yaml", "faqs/*.yml", "rules/*.yaml",
             "rules/*.yml", "lexicon.yaml", "settings.yaml")
@@ -61,7 +63,11 @@ def _folder_key(root: Path) -> str:
 def _read(path: Path) -> KnowledgeBase | None:
     try:
         with open(path, "rb") as f:
-            kb = pickle.load(f)
+            shell, pieces = pickle.load(f)
+        faqs: list = []
+        for piece in pieces:  # piece by piece: the panel's thread runs between them
+            faqs.extend(pickle.loads(piece))
+        kb = dataclasses.replace(shell, faqs=tuple(faqs))
     except FileNotFoundError:
         return None
     except Exception as e:  # a torn or foreign file: ignore it, it will be rewritten
@@ -74,8 +80,10 @@ def _write(path: Path, kb: KnowledgeBase) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
     try:
+        faqs = kb.faqs
+        pieces = [pickle.dumps(faqs[i:i + CHUNK], protocol=pickle.HIGHEST_PROTOCOL) for i in range(0, len(faqs), CHUNK)]
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(kb, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((dataclasses.replace(kb, faqs=()), pieces), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

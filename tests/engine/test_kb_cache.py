@@ -61,4 +61,4 @@ def test_a_cached_index_answers_exactly_like_a_fresh_one(tmp_path):
             == [(h.faq_id, round(h.score, 9)) for h in c.faq]
     assert any(index_cache._dir().glob("*.pickle"))
     blob = next(index_cache._dir().glob("*.pickle")).read_bytes()
-    assert isinstance(pickle.loads(blob), dict)
+    assert isinstance(index_cache._unpack(pickle.loads(blob)), dict)
