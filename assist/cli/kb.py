@@ -25,6 +25,10 @@ def register(sub) -> None:
     ch = ksub.add_parser("check", help="report every problem in the KB files, with file and line")
     add_kb_option(ch)
     ch.set_defaults(func=cmd_check)
+    pr = ksub.add_parser("prepare", help="parse the KB and build its matching indexes into the cache "
+                                         "(the panel does this in the background; useful after installing)")
+    add_kb_option(pr)
+    pr.set_defaults(func=cmd_prepare)
 
 
 def cmd_list(args) -> int:
@@ -117,3 +121,13 @@ def _print_confusable_faqs(kb, semantics) -> None:
         print(w)
     if warnings:
         print(f"{len(warnings)} 条警告：以上说法可能让客户看到别的 FAQ 卡片（可改写说法，或把它移到更合适的 FAQ 下）")
+
+
+def cmd_prepare(args) -> int:
+    """Fill the caches (parsed KB, compiled indexes) so the next start loads without building."""
+    from assist.assembly import make_engine
+
+    kb = open_kb(args)  # a broken KB is a UsageError naming every file and line
+    make_engine(kb)
+    print(f"ok: {len(kb.playbooks)} playbooks, {len(kb.faqs)} FAQs, {len(kb.rules)} rules cached")
+    return 0

@@ -118,11 +118,16 @@ def _unpack(packed: dict[str, tuple]) -> dict[str, Any]:
             flat, lengths = parts
             bounds = np.cumsum(lengths)
             state[name] = [flat[a:b] for a, b in zip(np.concatenate(([0], bounds[:-1])).tolist(), bounds.tolist())]
-        elif kind in ("list", "dict"):
+        elif kind == "list":
             items: list = []
             for piece in parts[0]:
                 items.extend(pickle.loads(piece))
-            state[name] = dict(items) if kind == "dict" else items
+            state[name] = items
+        elif kind == "dict":
+            mapping: dict = {}
+            for piece in parts[0]:  # dict(all items) at once would be one long C call again
+                mapping.update(pickle.loads(piece))
+            state[name] = mapping
         else:
             state[name] = parts[0]
     return state
