@@ -127,7 +127,7 @@ class AssistEngine:
             trackers = [self.trackers[self.fixed_playbook_id]] if self.fixed_playbook_id else self.trackers.values()
             for tracker in trackers:
                 semantic = None
-                if query is not None and tracker.playbook.id in sem.stages:
+                if query is not None and sem is not None and tracker.playbook.id in sem.stages:
                     semantic = sem.stages[tracker.playbook.id].group_best(query)
                 tracker.observe(keys, semantic)
             after = self._active_stage()

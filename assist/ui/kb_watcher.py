@@ -33,6 +33,7 @@ from assist.knowledge import KBError, default_kb_dir, load_kb
 
 log = logging.getLogger(__name__)
 SETTLE_MS = 300
+CHILD_FROM_BYTES = 1_000_000  # YAML above this is compiled in a child process (the shipped KB: ~0.15 MB)
 
 
 class KbWatcher(QObject):
@@ -120,11 +121,16 @@ class KbWatcher(QObject):
         ran on a worker thread. A child process (``assist kb prepare``) does it with its own
         GIL and leaves the result in the cache, which this process then loads piece by piece.
         If the child fails (a broken KB), ``load_kb`` here reports the problems as usual.
+        Only for a large KB (``CHILD_FROM_BYTES`` of YAML): a small one parses here in well
+        under the stall budget, and a child costs a second or two of start-up.
         """
         from assist.knowledge import kb_cache
 
         try:
             if not self.kb_dir.is_dir() or kb_cache.lookup(self.kb_dir) is not None:
+                return
+            size = sum(p.stat().st_size for p in self.kb_dir.rglob("*.y*ml") if p.is_file())
+            if size < CHILD_FROM_BYTES:
                 return
             frozen = getattr(sys, "frozen", False)  # the desktop bundle: the program is assist itself
             cmd = [sys.executable] if frozen else [sys.executable, "-m", "assist"]
