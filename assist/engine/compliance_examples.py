@@ -75,8 +75,7 @@ def compliant_exemplars(kb: KnowledgeBase) -> list[str]:
             out += sentences(text)
     for f in kb.faqs:
         out += sentences(f.answer)
-    seen: set[str] = set()
-    return [t for t in out if not (t in seen or seen.add(t))]
+    return list(dict.fromkeys(out))  # first occurrence of each, in order
 
 
 class ExampleDetector:
