@@ -2,12 +2,12 @@
 
 Engine behaviour is tested on tests/engine/fixture_kb; here only what must hold for any
 edit a team lead makes to kb/: it loads cleanly, every stage has lines, every FAQ has a
-question, an answer and phrasings, every rule's own examples behave, ids resolve.
+question, an answer and phrasings, ids resolve. Every rule's own examples are checked by
+the rules' tests and by `assist kb check` (the shipped-KB audit), not again here.
 """
 import pytest
 
 from assist.engine import AssistEngine
-from assist.engine.compliance import ComplianceChecker
 from assist.events import Utterance
 from assist.knowledge import collect_issues, load_kb
 
@@ -42,26 +42,6 @@ def test_every_faq_question_finds_its_own_faq():
             missed.append((f.id, hits[0].faq_id if hits else None))
     # a question that finds another FAQ first means two FAQs say the same thing
     assert len(missed) <= len(KB.faqs) // 10, missed
-
-
-def test_every_rule_has_examples_that_behave():
-    checker = ComplianceChecker(KB)
-    wrong = []
-    for rule in KB.rules:
-        if rule.kind != "pattern":
-            continue
-        assert rule.triggers and rule.passes, f"{rule.id} needs trigger and pass examples"
-        for text in rule.triggers:
-            checker.reset()
-            fired = {w.rule_id for w in checker.check(Utterance("agent", text))}
-            if rule.id not in fired:
-                wrong.append(("should fire", rule.id, text))
-        for text in rule.passes:
-            checker.reset()
-            fired = {w.rule_id for w in checker.check(Utterance("agent", text))}
-            if rule.id in fired:
-                wrong.append(("should pass", rule.id, text))
-    assert wrong == []
 
 
 def test_default_playbook_exists():
