@@ -1,25 +1,29 @@
 """The knowledge-base browser: search as you type, filter, read a card, copy the answer.
 
-Between calls the agent looks things up by hand: characters, pinyin or pinyin
-initials (``zq`` finds 展期) over questions, paraphrases, answers and script
-lines, through ``assist.knowledge.search.KbSearch``. The browser follows a
-``KbWatcher``: when the KB files change it re-runs the search on the new KB;
-when an edit breaks them it shows a banner and keeps the last good KB.
-GUI thread only.
+Between calls the agent looks things up by hand: characters, pinyin with every
+reading of a polyphone (``huankuan``, ``yinhang``), initials (``hk``) or mixed
+(``征xin``), over questions, paraphrases, answers, script lines and compliance
+rules with their examples, through ``assist.knowledge.search.KbSearch``. Every
+hit is listed (no cap): the list is a ``QListView`` over ``HitModel``, which
+only renders the rows on screen. Cards show document titles as sources, never
+ids or editor's notes. The browser follows a ``KbWatcher``: when the KB files
+change it re-runs the search on the new KB; when an edit breaks them it shows
+a banner and keeps the last good KB. GUI thread only.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
+    QListView,
     QPushButton,
     QSplitter,
     QTextBrowser,
@@ -27,46 +31,89 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assist.knowledge.search import KbSearch
+from assist.knowledge.search import KbSearch, SearchHit
 from assist.ui.kb_watcher import KbWatcher
-from assist.ui.warning_banner import NoticeBanner
+from assist.ui.warning_banner import SEVERITY_NAMES, NoticeBanner
 
-SEARCH_DELAY_MS = 120  # coalesce fast typing; each search scans the whole KB
-KIND_NAMES = {"faq": "问答", "line": "话术"}
+# Searching is a few set lookups (well under the keystroke budget), so the list follows every keystroke;
+# the short delay only merges the bursts of an input method committing several characters at once.
+SEARCH_DELAY_MS = 15
+KIND_NAMES = {"faq": "问答", "rule": "合规规则", "line": "话术"}
+KIND_FILTERS = (("", "全部类型"), ("faq", "问答"), ("rule", "合规规则"), ("line", "话术"))
+PREVIEW_CHARS = 60
 
 
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")
 
 
+class HitModel(QAbstractListModel):
+    """The ranked hits as a list model: the view asks only for the rows it paints."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.hits: Sequence[SearchHit] = []
+
+    def set_hits(self, hits: Sequence[SearchHit]) -> None:
+        self.beginResetModel()
+        self.hits = hits
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt's name)
+        return 0 if parent.isValid() else len(self.hits)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not (0 <= index.row() < len(self.hits)):
+            return None
+        h = self.hits[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            preview = h.text.replace("\n", " ")
+            if len(preview) > PREVIEW_CHARS:
+                preview = preview[:PREVIEW_CHARS] + "…"
+            return f"【{KIND_NAMES.get(h.kind, '条目')}】{h.title}\n{preview}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return h.text
+        return None
+
+
 class KbBrowser(QWidget):
     def __init__(self, kb_dir: str | Path | None = None, watcher: KbWatcher | None = None, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("assist · 知识库")
-        self.resize(820, 560)
+        self.setWindowTitle("知识库 · 坐席助手")
+        self.resize(860, 560)
         self.watcher = watcher or KbWatcher(kb_dir, self)
         self.kb = None
         self.searcher: KbSearch | None = None
-        self.hits: list = []
 
         self.notice = NoticeBanner()
         self.query = QLineEdit()
-        self.query.setPlaceholderText("搜索：汉字、拼音或首字母（如 zq = 展期）")
+        self.query.setPlaceholderText("搜索：汉字、拼音或首字母（如 huankuan、hk、征xin）")
         self.query.setClearButtonEnabled(True)
+        self.kind_box = QComboBox()
+        for data, text in KIND_FILTERS:
+            self.kind_box.addItem(text, data)
         self.playbook_box = QComboBox()
         self.tag_box = QComboBox()
         self.count = QLabel(objectName="muted")
         filters = QHBoxLayout()
         filters.addWidget(self.query, 3)
+        filters.addWidget(self.kind_box, 1)
         filters.addWidget(self.playbook_box, 1)
         filters.addWidget(self.tag_box, 1)
 
-        self.results = QListWidget()
+        self.model = HitModel(self)
+        self.results = QListView()
+        self.results.setModel(self.model)
         self.results.setWordWrap(True)
-        self.results.setUniformItemSizes(False)
+        self.results.setUniformItemSizes(True)  # rows are two lines: lets the view skip measuring them all
+        # Lay the rows out a screenful at a time between events, not all thousands before the first paint.
+        self.results.setLayoutMode(QListView.LayoutMode.Batched)
+        self.results.setBatchSize(50)
+        self.results.setAlternatingRowColors(True)
         self.card = QTextBrowser()
         self.card.setOpenLinks(False)
         self.copy_button = QPushButton("复制答案")
+        self.copy_button.setToolTip("复制选中条目的答案或话术（Ctrl+Shift+C）")
         self.copy_button.setEnabled(False)
         self.copy_button.clicked.connect(self.copy_answer)
         right = QWidget()
@@ -89,9 +136,14 @@ class KbBrowser(QWidget):
         self._timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._timer.timeout.connect(self.run_search)
         self.query.textChanged.connect(lambda _t: self._timer.start())
-        self.playbook_box.currentIndexChanged.connect(lambda _i: self.run_search())
-        self.tag_box.currentIndexChanged.connect(lambda _i: self.run_search())
-        self.results.currentRowChanged.connect(self.show_hit)
+        self.query.returnPressed.connect(self.run_search)
+        for box in (self.kind_box, self.playbook_box, self.tag_box):
+            box.currentIndexChanged.connect(lambda _i: self.run_search())
+        self.results.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.show_hit(cur.row()))
+        sc = QShortcut(QKeySequence("Ctrl+Shift+C"), self)
+        sc.activated.connect(self.copy_answer)
+        focus = QShortcut(QKeySequence("Ctrl+F"), self)
+        focus.activated.connect(lambda: (self.query.setFocus(), self.query.selectAll()))
 
         self.watcher.loaded.connect(self.set_kb)
         self.watcher.failed.connect(self.show_kb_error)
@@ -101,6 +153,10 @@ class KbBrowser(QWidget):
             self.show_kb_error(self.watcher.error)
         if self.watcher.kb is None and self.watcher.error is None:
             self.watcher.reload()
+
+    @property
+    def hits(self) -> Sequence[SearchHit]:
+        return self.model.hits
 
     # -- KB ---------------------------------------------------------------------------------------
 
@@ -116,7 +172,7 @@ class KbBrowser(QWidget):
     def show_kb_error(self, message: str) -> None:
         kept = "正在显示上次加载成功的知识库。" if self.kb is not None else "没有可显示的知识库。"
         self.notice.show_problem("kb", f"知识库有错误：{message}",
-                                 f"{kept}修正文件并保存后会自动重新加载（assist kb check 列出全部问题）。")
+                                 f"{kept}修正文件并保存后会自动重新加载（运行 assist kb check 可列出全部问题）。")
 
     @staticmethod
     def _fill(box: QComboBox, all_text: str, items: list[tuple[str, str]]) -> None:
@@ -135,58 +191,73 @@ class KbBrowser(QWidget):
         self._timer.stop()
         if self.searcher is None:
             return
-        hits = self.searcher.search(self.query.text(), playbook=self.playbook_box.currentData() or None,
-                                    tag=self.tag_box.currentData() or None, limit=100)
-        self.hits = hits
-        self.results.blockSignals(True)
-        self.results.clear()
-        for h in hits:
-            item = QListWidgetItem(f"[{KIND_NAMES.get(h.kind, h.kind)}] {h.title}\n{h.text[:60]}")
-            item.setToolTip(h.text)
-            self.results.addItem(item)
-        self.results.blockSignals(False)
-        self.count.setText(f"{len(hits)} 条结果" if self.query.text() else f"共 {len(hits)} 条")
+        kind = self.kind_box.currentData() or ""
+        hits = self.searcher.rank(self.query.text(), playbook=self.playbook_box.currentData() or None,
+                                    tag=self.tag_box.currentData() or None,
+                                    kinds=(kind,) if kind else ("faq", "rule", "line"))
+        self.model.set_hits(hits)
+        self.count.setText(f"找到 {len(hits)} 条" if self.query.text().strip() else f"共 {len(hits)} 条")
         if hits:
-            self.results.setCurrentRow(0)
+            self.results.setCurrentIndex(self.model.index(0))
             self.show_hit(0)
         else:
-            self.card.setHtml("<p>没有找到。试试拼音首字母，或换个说法。</p>")
+            self.card.setHtml("<p>没有找到。试试拼音（如 huankuan）、首字母（如 hk），或换个说法。</p>")
             self.copy_button.setEnabled(False)
 
     def titles(self) -> list[str]:
         return [h.title for h in self.hits]
 
+    def current_row(self) -> int:
+        return self.results.currentIndex().row()
+
     def show_hit(self, row: int) -> None:
         if not (0 <= row < len(self.hits)) or self.kb is None:
             return
         h = self.hits[row]
-        parts = [f"<h3>{_esc(h.title)}</h3>"]
+        self.card.setHtml(self._card_html(h))
+        self.copy_button.setText("复制规范说法" if h.kind == "rule" else "复制答案" if h.kind == "faq" else "复制话术")
+        self.copy_button.setEnabled(True)
+
+    def _card_html(self, h: SearchHit) -> str:
+        parts = [f"<p style='color:gray'>{KIND_NAMES.get(h.kind, '条目')}</p><h3>{_esc(h.title)}</h3>"]
+        meta: list[str] = []
         if h.kind == "faq":
-            try:
-                faq = self.kb.faq(h.id)
-            except KeyError:
-                faq = None
+            faq = next((f for f in self.kb.faqs if f.id == h.id), None)
             parts.append(f"<p style='font-size:large'>{_esc(h.text)}</p>")
             if faq is not None:
                 if faq.paraphrases:
                     parts.append("<p><b>客户也会这样问：</b><br>" + "<br>".join(_esc(p) for p in faq.paraphrases) + "</p>")
-                meta = []
                 if faq.tags:
                     meta.append("标签：" + "、".join(faq.tags))
-                if faq.playbooks:
-                    meta.append("话术：" + "、".join(self.kb.playbooks[p].title for p in faq.playbooks
-                                                    if p in self.kb.playbooks))
+                titles = [self.kb.playbooks[p].title for p in faq.playbooks if p in self.kb.playbooks]
+                meta.append("话术：" + ("、".join(titles) if titles else "所有话术通用"))
                 if faq.source:
                     meta.append("来源：" + faq.source)
-                parts.append("<p style='color:gray'>" + "<br>".join(_esc(m) for m in meta) + "</p>")
+        elif h.kind == "rule":
+            rule = next((r for r in self.kb.rules if r.id == h.id), None)
+            if rule is not None:
+                parts.append(f"<p><b>级别：</b>{_esc(SEVERITY_NAMES.get(rule.severity, '提醒'))}</p>")
+                parts.append(f"<p style='font-size:large'><b>应改为：</b>{_esc(rule.message)}</p>")
+                if rule.triggers:
+                    parts.append("<p><b>会被提醒的说法：</b><br>" + "<br>".join("✗ " + _esc(t) for t in rule.triggers) + "</p>")
+                if rule.passes:
+                    parts.append("<p><b>不会被提醒的说法：</b><br>" + "<br>".join("✓ " + _esc(t) for t in rule.passes) + "</p>")
+                if rule.source:
+                    meta.append("来源：" + rule.source)
         else:
             parts.append(f"<p style='font-size:large'>{_esc(h.text)}</p>")
-        self.card.setHtml("".join(parts))
-        self.copy_button.setEnabled(True)
+            pid = h.playbooks[0] if h.playbooks else ""
+            pb = self.kb.playbooks.get(pid)
+            if pb is not None and pb.source:
+                meta.append("来源：" + pb.source)
+        if meta:
+            parts.append("<p style='color:gray'>" + "<br>".join(_esc(m) for m in meta) + "</p>")
+        return "".join(parts)
 
     def copy_answer(self) -> None:
-        row = self.results.currentRow()
+        row = self.current_row()
         if 0 <= row < len(self.hits):
             QApplication.clipboard().setText(self.hits[row].text)
+            label = self.copy_button.text()
             self.copy_button.setText("已复制 ✓")
-            QTimer.singleShot(1200, self.copy_button, lambda: self.copy_button.setText("复制答案"))
+            QTimer.singleShot(1200, self.copy_button, lambda: self.copy_button.setText(label))

@@ -19,13 +19,13 @@ def test_zq_finds_zhanqi(qtbot):
     _loaded(qtbot, b.watcher)
     b.show()
     qtbot.keyClicks(b.query, "zq")
-    qtbot.waitUntil(lambda: bool(b.hits) and b.count.text().endswith("条结果"), timeout=3000)
+    qtbot.waitUntil(lambda: bool(b.hits) and b.count.text().startswith("找到"), timeout=3000)
     assert any("展期" in h.title or "展期" in h.text for h in b.hits[:5])
     assert "展期" in b.card.toPlainText()
     b.copy_answer()
     from PySide6.QtWidgets import QApplication
 
-    assert QApplication.clipboard().text() == b.hits[b.results.currentRow()].text
+    assert QApplication.clipboard().text() == b.hits[b.current_row()].text
 
 
 def test_filter_by_playbook_and_tag(qtbot):
@@ -102,3 +102,51 @@ def test_panel_shows_kb_error_with_fix(qtbot, tmp_path, panel):
     assert panel.notice.isVisible() and panel.notice.kind == "kb"
     assert "assist kb check" in panel.notice.fix.text()
     assert ctl.start("") is False  # no KB at all: refuse with the banner, don't crash
+
+
+def test_every_entry_listed_and_rules_browsable_with_examples(qtbot):
+    from assist.ui.kb_browser import KbBrowser
+
+    b = KbBrowser()
+    qtbot.addWidget(b)
+    kb = b.kb
+    n_lines = sum(len(st.lines) for pb in kb.playbooks.values() for st in pb.stages)
+    assert b.model.rowCount() == len(kb.faqs) + len(kb.rules) + n_lines  # no cap
+    b.kind_box.setCurrentIndex(b.kind_box.findData("rule"))
+    assert b.model.rowCount() == len(kb.rules) and all(h.kind == "rule" for h in b.hits)
+    rule = next(r for r in kb.rules if r.triggers)
+    row = next(i for i, h in enumerate(b.hits) if h.id == rule.id)
+    b.results.setCurrentIndex(b.model.index(row))
+    card = b.card.toPlainText()
+    assert rule.triggers[0] in card and "会被提醒的说法" in card and rule.message in card
+    assert "《" in card  # the source by document title
+    assert rule.id not in card
+
+
+def test_card_shows_no_ids_or_editors_notes(qtbot):
+    from assist.ui.kb_browser import KbBrowser
+
+    b = KbBrowser()
+    qtbot.addWidget(b)
+    for row, h in enumerate(b.hits):
+        b.results.setCurrentIndex(b.model.index(row))
+        card = b.card.toPlainText()
+        assert "seed" not in card.lower() and "编者注" not in card, h.title
+        assert h.id not in card, h.title
+        faq = next((f for f in b.kb.faqs if f.id == h.id), None)
+        if faq is not None and faq.note:
+            assert faq.note not in card
+
+
+def test_typing_pinyin_updates_the_list(qtbot):
+    from assist.ui.kb_browser import KbBrowser
+
+    b = KbBrowser()
+    qtbot.addWidget(b)
+    b.show()
+    qtbot.keyClicks(b.query, "huankuan")
+    qtbot.waitUntil(lambda: b.count.text().startswith("找到"), timeout=3000)
+    assert b.hits and ("还款" in b.hits[0].title or "还款" in b.hits[0].text)
+    b.query.setText("😀")
+    b.run_search()
+    assert b.model.rowCount() == len(b.searcher.entries)  # nothing searchable: everything, no hang
