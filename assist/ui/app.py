@@ -32,6 +32,7 @@ from assist.ui.bridge import EventBridge
 from assist.ui.kb_watcher import KbWatcher
 from assist.ui.panel import Panel
 from assist.ui.theme import apply_saved_look
+from assist.ui.translations import install_chinese_translations
 from assist.ui.warning_banner import PendingWarning
 
 if TYPE_CHECKING:  # imported where used, lazily: the panel must paint before these load
@@ -56,22 +57,10 @@ def ensure_app() -> QApplication:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("assist")
     app.setOrganizationName("assist")
-    app.setApplicationDisplayName("assist 坐席助手")
-    _speak_chinese(app)
+    app.setApplicationDisplayName("坐席助手")
+    install_chinese_translations(app)  # Qt's own buttons and dialogs: 确定/取消
     _add_bundled_fonts()
     return app
-
-
-def _speak_chinese(app: QApplication) -> None:
-    """Qt's own buttons and dialogs (OK/Cancel, file pickers) in Chinese: 确定/取消."""
-    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
-
-    translator = QTranslator(app)
-    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    if translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", folder):
-        app.installTranslator(translator)
-    else:
-        log.info("Qt's Chinese translations not found in %s: Qt's own buttons stay in English", folder)
 
 
 def _add_bundled_fonts() -> None:
@@ -112,6 +101,7 @@ class CallController(QObject):
         self.review: ReviewWindow | None = None
         self._acks_waiting: list[tuple[str, PendingWarning]] = []
         self._pending_start: tuple[str, bool | None] | None = None  # F8 while the KB loads
+        self._used_waiting: list[tuple[str, str, str, str]] = []
 
         self.bridge = EventBridge(self)
         b = self.bridge
@@ -131,6 +121,8 @@ class CallController(QObject):
         panel.browse_requested.connect(self.open_browser)
         panel.review_requested.connect(self.open_review)
         panel.notice_action.connect(self._on_notice_action)
+        panel.suggestion_used.connect(self.mark_used)
+        panel.pause_requested.connect(self.toggle_pause)
         self.live_failed.connect(self._on_live_failed, Q)
 
         self.kb_watcher = KbWatcher(kb_dir, self)
@@ -328,6 +320,40 @@ class CallController(QObject):
             return
         self.panel.mark_notes_saved(True)
 
+    def mark_used(self, session_id: str, kind: str, key: str, text: str) -> None:
+        """The agent copied the answer or the next line: mark it used in the store, so review shows it.
+
+        A copy made on a partial result may come before its final is stored: retried on the next final.
+        """
+        if self.store is None or not session_id:
+            return
+        if not self._mark_used_in_store(session_id, kind, key, text):
+            self._used_waiting.append((session_id, kind, key, text))
+
+    def _mark_used_in_store(self, session_id: str, kind: str, key: str, text: str) -> bool:
+        from assist.store import StoreError
+
+        try:
+            if kind == "faq":
+                return self.store.mark_faq_used(session_id, key) > 0
+            return self.store.mark_suggestion_used(session_id, text.split("\n\n")[0]) > 0
+        except (StoreError, sqlite3.Error) as e:
+            log.warning("could not mark the suggestion used: %s", e)
+            return True  # nothing to retry against
+
+    def toggle_pause(self) -> None:
+        """Ctrl+P: pause or resume listening, if the listener can (the demo player pauses too)."""
+        target = self.player if self.player is not None else self.listener
+        if target is None:
+            return
+        paused = getattr(target, "paused", False)
+        fn = getattr(target, "resume" if paused else "pause", None)
+        if fn is None:
+            self.panel.show_problem("device", "这个版本的收音还不能暂停。", "需要时请结束通话（F8）。")
+            return
+        fn()
+        self.panel.status.setText("已暂停收音 · Ctrl+P 继续" if not paused else "继续收音")
+
     def acknowledge(self, session_id: str, item: PendingWarning) -> None:
         if self.store is None or not session_id:
             return
@@ -336,6 +362,11 @@ class CallController(QObject):
             self._acks_waiting.append((session_id, item))
 
     def _retry_acks(self, result, _stamp=0.0) -> None:
+        if self._used_waiting and result.utterance.final:
+            waiting, self._used_waiting = self._used_waiting, []
+            for args in waiting:
+                if not self._mark_used_in_store(*args):
+                    self._used_waiting.append(args)
         if self._acks_waiting and result.utterance.final:
             waiting, self._acks_waiting = self._acks_waiting, []
             for sid, item in waiting:

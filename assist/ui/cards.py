@@ -28,6 +28,7 @@ class Card(QFrame):
         self.setObjectName("card")
         self.setProperty("kind", kind)
         self.key: str | None = None
+        self.tight = False  # set by SuggestionCards on a very short screen: no small print
         self._placeholder = placeholder
         self._min_lines = min_lines
         self.title = QLabel(title, objectName="cardTitle")
@@ -59,9 +60,9 @@ class Card(QFrame):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.reserve_height()
 
-    def reserve_height(self) -> None:
+    def reserve_height(self, lines: int | None = None) -> None:
         """Keep room for ``min_lines`` lines of body text so short answers don't shrink the card."""
-        self.body.setMinimumHeight(self.body.fontMetrics().lineSpacing() * self._min_lines + 4)
+        self.body.setMinimumHeight(self.body.fontMetrics().lineSpacing() * (lines or self._min_lines) + 4)
 
     def text(self) -> str:
         return "" if self.key is None else self.body.text()
@@ -72,10 +73,11 @@ class Card(QFrame):
             return False
         self.key = key
         self.head.setText(head)
-        self.head.setVisible(bool(head))
+        self.head.setVisible(bool(head) and not self.tight)
+        self.setToolTip(head if self.tight else "")
         self.body.setText(body)
         self.meta.setText(meta)
-        self.meta.setVisible(bool(meta))
+        self.meta.setVisible(bool(meta) and not self.tight)
         self._set_empty(False)
         self.copy_button.setEnabled(True)
         return True
@@ -113,6 +115,9 @@ class SuggestionCards(QFrame):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.compact = False
+        self.tight = False
+        self._suggestions: tuple[Suggestion, ...] = ()
         self.line_card = Card("line", "下一句话术", "通话开始后，这里显示当前阶段该说的话。")
         self.faq_card = Card("faq", "客户在问", "客户提问时，这里显示知识库里的答案。", min_lines=4)
         lay = QVBoxLayout(self)
@@ -122,12 +127,33 @@ class SuggestionCards(QFrame):
         lay.addWidget(self.line_card)
 
     def clear_call(self) -> None:
+        self._suggestions = ()
         self.line_card.clear_content()
         self.faq_card.clear_content()
 
     def reserve_height(self) -> None:
-        self.line_card.reserve_height()
-        self.faq_card.reserve_height()
+        lines = 2 if self.compact else None
+        self.line_card.reserve_height(lines)
+        self.faq_card.reserve_height(lines)
+
+    def set_compact(self, compact: bool, tight: bool = False) -> None:
+        """On a short screen reserve two lines per card, not three or four (long text still shows in full);
+        on a very short one drop the cards' small print (match score, stage), kept in their tooltips."""
+        for card in (self.line_card, self.faq_card):
+            card.tight = tight
+            card.meta.setVisible(bool(card.meta.text()) and not tight)
+            card.head.setVisible(bool(card.head.text()) and not tight)
+            # Titles and copy buttons give way too: a click on the card, Ctrl+1 or Ctrl+2 still copies.
+            card.title.setVisible(not tight)
+            card.copy_button.setVisible(not tight)
+            set_style_flag(card, "tight", tight)  # the style sheet drops the body's larger font
+            card.setToolTip(card.meta.text() if tight else "")
+        self.tight = tight
+        if compact != self.compact:
+            self.compact = compact
+            self.reserve_height()
+            if self._suggestions:
+                self.show_suggestions(self._suggestions)
 
     def show_result(self, result: AssistResult) -> None:
         self.show_suggestions(result.suggestions)
@@ -138,7 +164,8 @@ class SuggestionCards(QFrame):
     def show_suggestions(self, suggestions: tuple[Suggestion, ...]) -> None:
         if not suggestions:
             return  # keep the last line: an utterance with no suggestion must not blank the card
-        top = suggestions[:2]
+        self._suggestions = suggestions
+        top = suggestions[:1 if self.compact else 2]  # a short screen shows the one line to say now
         key = "|".join(s.line_id or s.text for s in top)
         body = "\n\n".join(s.text for s in top)
         first = top[0]

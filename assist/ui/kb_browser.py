@@ -87,7 +87,7 @@ class KbBrowser(QWidget):
 
         self.notice = NoticeBanner()
         self.query = QLineEdit()
-        self.query.setPlaceholderText("搜索：汉字、拼音或首字母（如 huankuan、hk、征xin）")
+        self.query.setPlaceholderText("搜索：汉字、拼音或拼音首字母（如 huankuan、征xin）")
         self.query.setClearButtonEnabled(True)
         self.kind_box = QComboBox()
         for data, text in KIND_FILTERS:

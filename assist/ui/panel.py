@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QRect, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QMenu,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -38,7 +39,10 @@ from assist.events import (
     DeviceProblem,
     StoreProblem,
 )
+from assist.ui.alert_throttle import AlertThrottle
 from assist.ui.cards import SuggestionCards
+from assist.ui.help_overlay import SHORTCUTS, HelpOverlay
+from assist.ui.case_id_edit import CaseIdEdit
 from assist.ui.stepper import StageStepper
 from assist.ui.theme import (
     DEFAULT_FONT_PT,
@@ -53,9 +57,15 @@ from assist.ui.transcript_view import TranscriptView
 from assist.ui.warning_banner import NoticeBanner, PendingWarning, WarningBanner
 
 PANEL_WIDTH = 400
+MIN_PANEL_WIDTH = 300  # logical pixels: the softphone needs the rest of a 1366-wide screen at 150 %
 NOTES_DEBOUNCE_MS = 600
 FLASH_MS, FLASH_TIMES = 250, 8
 CALL_SHORTCUTS = ("F8", "Ctrl+Space")
+CARDS_MIN_H = 60
+# Panel heights (logical px) from which the panel shows everything / drops the transcript / goes
+# compact; below the last it is tight. Measured with tests/ui/panel_fit_probe.py on the demo call.
+FIT_FLOORS = (860, 760, 700)
+ALERT_REPEAT_S = 30.0  # the same rule pops up at most once in this many seconds of call; repeats are counted
 
 
 class Panel(QWidget):
@@ -68,10 +78,12 @@ class Panel(QWidget):
     browse_requested = Signal()
     review_requested = Signal()
     notice_action = Signal(str)  # NoticeBanner action key, e.g. "demo"
+    suggestion_used = Signal(str, str, str, str)  # session id, "faq" | "line", FAQ id or line key, text copied
+    pause_requested = Signal()
 
     def __init__(self, settings: QSettings | None = None, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("assist · 坐席助手")
+        self.setWindowTitle("坐席助手")
         self.settings = settings
         self.kb = None
         self.session_id: str | None = None
@@ -82,6 +94,10 @@ class Panel(QWidget):
         self.font_pt = int(self._setting("font_pt", DEFAULT_FONT_PT))
         self._flash_left = 0
         self._heard_until = 0.0  # call time (s) of the latest speech heard
+        self._device_names: dict[str, str] = {}
+        self.quiet = self._setting("quiet", "false") == "true"
+        self.throttle = AlertThrottle(ALERT_REPEAT_S)
+        self._fit_level: tuple[int, bool] | None = None
         self._build()
         self.set_on_top(self._setting("on_top", "true") == "true")
         self.apply_look()
@@ -122,21 +138,34 @@ class Panel(QWidget):
         top.addWidget(self.playbook_box, 1)
         lay.addLayout(top)
 
+        # One row of what agents use all day; the rest (font, theme, on top, dock, shortcuts) in a menu,
+        # so the panel stays narrow enough for a 1366-wide screen at 150 %.
         tools = QHBoxLayout()
         tools.setSpacing(4)
-        self.smaller_button = self._tool("A−", "缩小字号", lambda: self.change_font(-1))
-        self.larger_button = self._tool("A+", "放大字号", lambda: self.change_font(+1))
-        self.theme_button = self._tool("◐", "切换浅色/深色", self.toggle_theme)
-        self.top_button = self._tool("置顶", "窗口总在最前", self.set_on_top, checkable=True)
-        self.dock_button = self._tool("靠右", "停靠到屏幕右侧", self.dock_right)
-        self.kb_button = self._tool("知识库", "打开知识库浏览", self.browse_requested.emit)
-        self.review_button = self._tool("回顾", "查看以往通话", self.review_requested.emit)
-        for b in (self.smaller_button, self.larger_button, self.theme_button, self.top_button, self.dock_button):
+        self.kb_button = self._tool("知识库", "打开知识库浏览（Ctrl+K）", self.browse_requested.emit)
+        self.quiet_button = self._tool("安静", "安静模式：只弹出严重违规提醒（Ctrl+Q）", self.set_quiet, checkable=True)
+        self.menu_button = QToolButton(text="更多 ▾")
+        self.menu_button.setToolTip("字号、深浅色、置顶、停靠、快捷键")
+        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.menu_button)
+        self.smaller_button = menu.addAction("字号缩小", lambda: self.change_font(-1))
+        self.larger_button = menu.addAction("字号放大", lambda: self.change_font(+1))
+        self.theme_button = menu.addAction("切换浅色/深色", self.toggle_theme)
+        self.top_button = menu.addAction("窗口置顶")
+        self.top_button.setCheckable(True)
+        self.top_button.toggled.connect(self.set_on_top)
+        self.dock_button = menu.addAction("停靠到屏幕右侧", self.dock_right)
+        menu.addSeparator()
+        self.review_button = menu.addAction("回顾以往通话", self.review_requested.emit)
+        self.help_action = menu.addAction("快捷键一览（F1）", self.show_help)
+        self.menu_button.setMenu(menu)
+        self.case_edit = CaseIdEdit()
+        self.case_edit.setMinimumWidth(60)
+        tools.addWidget(self.case_edit, 1)
+        for b in (self.kb_button, self.quiet_button, self.menu_button):
             tools.addWidget(b)
-        tools.addStretch(1)
-        tools.addWidget(self.kb_button)
-        tools.addWidget(self.review_button)
         lay.addLayout(tools)
+        self._tool_row = (self.case_edit, self.kb_button, self.quiet_button, self.menu_button)
 
         self.notice = NoticeBanner()
         self.notice.action.connect(self.notice_action.emit)
@@ -145,25 +174,28 @@ class Panel(QWidget):
         self.warning_banner.acknowledged.connect(self._on_acknowledged)
         lay.addWidget(self.warning_banner)
 
+        # Status and the input meters share one row: call time, then a short meter per channel
+        # (the device's full name is in the meter's tooltip).
+        devices = QHBoxLayout()
+        devices.setSpacing(4)
         self.status = QLabel("未在通话中 · 按 F8 开始", objectName="muted")
-        lay.addWidget(self.status)
-        devices = QGridLayout()
-        devices.setHorizontalSpacing(6)
-        devices.setVerticalSpacing(2)
+        self.status.setMinimumWidth(10)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        devices.addWidget(self.status, 1)
         self.device_labels: dict[str, QLabel] = {}
         self.level_bars: dict[str, QProgressBar] = {}
-        for row, ch in enumerate(("agent", "customer", "unknown")):
-            name = QLabel(f"{SPEAKER_LABELS[ch]}：未连接", objectName="muted")
-            name.setMinimumWidth(10)
+        for ch in ("agent", "customer", "unknown"):
+            name = QLabel(SPEAKER_LABELS[ch], objectName="muted")
             bar = QProgressBar()
             bar.setRange(0, 100)
             bar.setTextVisible(False)
-            bar.setFixedWidth(90)
-            devices.addWidget(name, row, 0)
-            devices.addWidget(bar, row, 1)
+            bar.setFixedWidth(48)
+            name.setToolTip(f"{SPEAKER_LABELS[ch]}：未连接")
+            bar.setToolTip(name.toolTip())
+            devices.addWidget(name)
+            devices.addWidget(bar)
             self.device_labels[ch] = name
             self.level_bars[ch] = bar
-        devices.setColumnStretch(0, 1)
         lay.addLayout(devices)
         self._show_channels(("agent", "customer"))
 
@@ -178,9 +210,9 @@ class Panel(QWidget):
         self.cards_scroll.setWidgetResizable(True)
         self.cards_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.cards_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.cards_scroll.setMinimumHeight(160)
+        self.cards_scroll.setMinimumHeight(CARDS_MIN_H)
         self.transcript = TranscriptView(theme=self.theme)
-        self.transcript.setMinimumHeight(80)
+        self.transcript.setMinimumHeight(60)
         notes_box = QWidget()
         nl = QVBoxLayout(notes_box)
         nl.setContentsMargins(0, 0, 0, 0)
@@ -193,7 +225,7 @@ class Panel(QWidget):
         nl.addLayout(head)
         self.notes = QPlainTextEdit()
         self.notes.setPlaceholderText("边听边记：客户承诺、待办……（自动保存）")
-        self.notes.setMinimumHeight(50)
+        self.notes.setMinimumHeight(40)
         self.notes.textChanged.connect(self._on_notes_changed)
         nl.addWidget(self.notes)
         self.split = split = QSplitter(Qt.Orientation.Vertical)
@@ -204,6 +236,7 @@ class Panel(QWidget):
             split.setStretchFactor(i, stretch)
         split.setChildrenCollapsible(False)
         lay.addWidget(split, 1)
+        self.notes_box = notes_box
 
         self._notes_timer = QTimer(self, singleShot=True, interval=NOTES_DEBOUNCE_MS)
         self._notes_timer.timeout.connect(self.flush_notes)
@@ -216,9 +249,26 @@ class Panel(QWidget):
         self._level_seen: dict[str, float] = {}
 
         for keys in CALL_SHORTCUTS:
-            sc = QShortcut(QKeySequence(keys), self)
-            sc.setContext(Qt.ShortcutContext.ApplicationShortcut)
-            sc.activated.connect(self.toggle_call)
+            self._shortcut(keys, self.toggle_call)
+        for keys, slot in ((SHORTCUTS["copy_answer"], self.copy_answer),
+                           (SHORTCUTS["copy_line"], self.copy_next_line),
+                           (SHORTCUTS["acknowledge"], self.acknowledge_warning),
+                           (SHORTCUTS["pause"], self.toggle_pause),
+                           (SHORTCUTS["note"], self.new_note),
+                           (SHORTCUTS["quiet"], lambda: self.set_quiet(not self.quiet)),
+                           (SHORTCUTS["kb"], self.browse_requested.emit),
+                           (SHORTCUTS["help"], self.show_help)):
+            self._shortcut(keys, slot)
+        self.cards.faq_card.copied.connect(lambda text: self._on_card_copied("faq", self.cards.faq_card.key or "", text))
+        self.cards.line_card.copied.connect(lambda text: self._on_card_copied("line", self.cards.line_card.key or "",
+                                                                              text))
+        self.help_overlay = HelpOverlay(self)
+        self.help_overlay.hide()
+        self._notes_opened = False
+        self._fit_timer = QTimer(self, singleShot=True, interval=0)
+        self._fit_timer.timeout.connect(self.fit_to_height)
+        self.warning_banner.changed.connect(self.schedule_fit)
+        self.quiet_button.setChecked(self.quiet)
         self._set_live(False)
 
     def _show_channels(self, channels: tuple[str, ...]) -> None:
@@ -236,6 +286,99 @@ class Panel(QWidget):
         else:
             b.clicked.connect(lambda _=False: slot())
         return b
+
+    def _shortcut(self, keys: str, slot) -> None:
+        sc = QShortcut(QKeySequence(keys), self)
+        sc.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        sc.activated.connect(slot)
+
+    # -- agent workflow: quiet mode, copying, notes, help ------------------------------------------
+
+    def set_quiet(self, on: bool) -> None:
+        """Quiet mode: only critical warnings pop up (the others are still recorded and marked)."""
+        self.quiet = bool(on)
+        if self.quiet_button.isChecked() != self.quiet:
+            self.quiet_button.setChecked(self.quiet)
+        self._save_setting("quiet", "true" if self.quiet else "false")
+
+    def copy_answer(self) -> None:
+        self.cards.faq_card.copy()
+
+    def copy_next_line(self) -> None:
+        self.cards.line_card.copy()
+
+    def _on_card_copied(self, kind: str, key: str, text: str) -> None:
+        if self.session_id:
+            self.suggestion_used.emit(self.session_id, kind, key, text)
+
+    def acknowledge_warning(self) -> None:
+        self.warning_banner.acknowledge()
+
+    def new_note(self) -> None:
+        """Start a new note line stamped with the call time, and put the cursor there."""
+        self.notes_box.setVisible(True)
+        self._notes_opened = True
+        secs = int(max(time.time() - self.call_started_at, self._heard_until)) if (
+            self.live and self.call_started_at) else None
+        stamp = f"[{secs // 60:02d}:{secs % 60:02d}] " if secs is not None else ""
+        text = self.notes.toPlainText()
+        self.notes.moveCursor(QTextCursor.MoveOperation.End)
+        self.notes.insertPlainText(("\n" if text and not text.endswith("\n") else "") + stamp)
+        self.notes.setFocus()
+        self.schedule_fit()
+
+    def toggle_pause(self) -> None:
+        self.pause_requested.emit()
+
+    def show_help(self) -> None:
+        self.help_overlay.setParent(self)
+        self.help_overlay.setGeometry(self.rect())
+        self.help_overlay.show()
+        self.help_overlay.raise_()
+        self.help_overlay.setFocus()
+
+    # -- fitting a short screen -------------------------------------------------------------------
+
+    def schedule_fit(self) -> None:
+        """Re-fit after this event (many results can arrive in one turn of the event loop)."""
+        if not self._fit_timer.isActive():
+            self._fit_timer.start()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.fit_to_height()
+        if self.help_overlay.isVisible():
+            self.help_overlay.setGeometry(self.rect())
+
+    def fit_to_height(self, height: int | None = None) -> None:
+        """Keep the warning, the answer and the next line on screen, unscrolled, on a short screen.
+
+        Less urgent parts give way by the panel's height in logical pixels (so 125 % and 150 %
+        scaling count): the live transcript first, then the notes (unless the agent opened them
+        with Ctrl+N) with the stepper's heading, the cards' reserved lines and the warning's
+        quote and source (kept in tooltips), then the small print. Decided by thresholds, not by
+        measuring, so a resize never makes the layout oscillate.
+        """
+        h = height or self.height()
+        level = next((i for i, floor in enumerate(FIT_FLOORS) if h >= floor), len(FIT_FLOORS))
+        # While a warning is up on a tight panel it borrows the rows of the tools and the stepper
+        # (every tool has a shortcut; the stepper returns once the warning is acknowledged).
+        warning_up = level >= 3 and not self.warning_banner.isHidden()
+        if (level, warning_up) == self._fit_level:
+            return
+        self._fit_level = (level, warning_up)
+        self._apply_shape(transcript=level == 0, notes=level <= 1 or self._notes_opened,
+                          compact=level >= 2, tight=level >= 3)
+        for w in self._tool_row:
+            w.setVisible(not warning_up)
+        self.stepper.setVisible(not warning_up)
+
+    def _apply_shape(self, transcript: bool, notes: bool, compact: bool, tight: bool = False) -> None:
+        self.transcript.setVisible(transcript)
+        self.notes_box.setVisible(notes)
+        self.stepper.set_compact(compact, tight)
+        self.cards.set_compact(compact, tight)
+        self.warning_banner.set_compact(compact)
 
     # -- look -----------------------------------------------------------------------------------
 
@@ -267,13 +410,25 @@ class Panel(QWidget):
         if visible:
             self.show()  # changing window flags hides the window
 
+    @staticmethod
+    def width_for_screen(screen_width: int) -> int:
+        """The docked width: PANEL_WIDTH, but at most a third of a small (or scaled-up) screen."""
+        return max(MIN_PANEL_WIDTH, min(PANEL_WIDTH, screen_width // 3))
+
     def dock_right(self) -> None:
         """Put the panel against the right edge of its screen, full height."""
         screen = self.screen() or QGuiApplication.primaryScreen()
         if screen is None:
             return
-        area = screen.availableGeometry()
-        width = max(PANEL_WIDTH, self.minimumSizeHint().width())
+        self.dock_in(screen.availableGeometry())
+
+    def dock_in(self, area: QRect) -> None:
+        """Fill the right edge of ``area`` (a screen's available geometry), fitted to its height first
+        so the window is not held taller than the screen by parts that are about to give way."""
+        width = max(self.width_for_screen(area.width()), self.minimumSizeHint().width())
+        self.resize(width, self.height())  # text wraps at the final width before heights are measured
+        self.frame.layout().activate()
+        self.fit_to_height(area.height())
         self.setGeometry(area.right() - width + 1, area.top(), width, area.height())
 
     # -- knowledge base ---------------------------------------------------------------------------
@@ -317,7 +472,7 @@ class Panel(QWidget):
         if self.live and self.call_started_at is not None:
             # Recognizer times are call time; a replayed call runs faster than the wall clock.
             secs = int(max(time.time() - self.call_started_at, self._heard_until))
-            self.status.setText(f"通话中 {secs // 60:02d}:{secs % 60:02d} · 会话 {self.session_id}")
+            self.status.setText(f"通话中 {secs // 60:02d}:{secs % 60:02d}")
 
     # -- events in (slots connected to EventBridge, GUI thread) ------------------------------------
 
@@ -330,6 +485,7 @@ class Panel(QWidget):
         self.transcript.clear_call()
         self.cards.clear_call()
         self.warning_banner.clear_call()
+        self.throttle.clear()
         self._stop_flash()
         if first and self.notes.toPlainText():
             self._on_notes_changed()  # typed before the first call: they belong to this one
@@ -342,10 +498,12 @@ class Panel(QWidget):
         self.stepper.set_playbook(pb)
         # One mixed input records as "unknown": show that meter instead of agent/customer.
         self._show_channels(("unknown",) if set(evt.devices) == {"unknown"} else ("agent", "customer"))
+        self._device_names = dict(evt.devices)
         for ch, label in self.device_labels.items():
             name = evt.devices.get(ch)
-            label.setText(f"{SPEAKER_LABELS[ch]}：{name}" if name else f"{SPEAKER_LABELS[ch]}：未使用")
-            label.setToolTip(str(name or ""))
+            tip = f"{SPEAKER_LABELS[ch]}：{name}" if name else f"{SPEAKER_LABELS[ch]}：未使用"
+            label.setToolTip(tip)
+            self.level_bars[ch].setToolTip(tip)
         self._set_live(True)
         self._update_status()
         self._clock_timer.start()
@@ -358,7 +516,7 @@ class Panel(QWidget):
         for bar in self.level_bars.values():
             bar.setValue(0)
         how = "中断" if evt.interrupted else "结束"
-        self.status.setText(f"通话已{how} · 会话 {evt.session_id} · 备注仍可编辑")
+        self.status.setText(f"通话已{how} · 备注仍可编辑")
         self.flush_notes()
 
     def on_result(self, result: AssistResult, emitted_at: float = 0.0) -> None:
@@ -376,9 +534,19 @@ class Panel(QWidget):
             self.stepper.update_progress(result.stage.index, result.stages_done)
         for w in result.warnings:
             item = PendingWarning(warning=w, segment=utt.segment, text=utt.text, at=utt.start)
-            if self.warning_banner.add(item) and w.severity == "critical":
+            if self.quiet and w.severity != "critical":
+                continue  # quiet mode: the transcript still marks it and the store keeps it
+            if self.warning_banner.has(item):
+                self.warning_banner.add(item)  # the same utterance grew: update the quote in place
+                continue
+            at = utt.start if utt.start is not None else time.monotonic()
+            if not self.throttle.allow(w.rule_id, at):
+                self.warning_banner.note_repeat(w.rule_id, self.throttle.count(w.rule_id))
+                continue
+            if self.warning_banner.add(item, repeats=self.throttle.count(w.rule_id)) and w.severity == "critical":
                 self.flash()
         self.last_result_stamp = emitted_at
+        self.schedule_fit()
 
     def on_level(self, evt: AudioLevel) -> None:
         bar = self.level_bars.get(evt.channel)
@@ -397,9 +565,13 @@ class Panel(QWidget):
         if evt.recovered:
             self.notice.dismiss("device")
             return
-        where = f"（{SPEAKER_LABELS.get(evt.channel, evt.channel)}声道）" if evt.channel else ""
+        # Say which device went (by its name), and that the other channel goes on.
+        name = self._device_names.get(evt.channel) if evt.channel else None
+        where = f"（{SPEAKER_LABELS.get(evt.channel, '通话')}声道{f'「{name}」' if name else ''}）" if evt.channel else ""
+        others = [SPEAKER_LABELS[c] for c in self._device_names if c != evt.channel and c in SPEAKER_LABELS]
+        goes_on = f"通话继续，{'、'.join(others)}声道照常识别。" if others and self.live else ""
         self.notice.show_problem("device", f"音频设备问题{where}：{evt.message}",
-                                 evt.fix or "检查耳机是否插好，或运行 assist devices 选择设备。")
+                                 goes_on + (evt.fix or "检查耳机是否插好，或运行 assist devices 选择设备。"))
 
     def on_store_problem(self, evt: StoreProblem) -> None:
         if evt.recovered:

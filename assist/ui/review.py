@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from assist.ui.theme import SPEAKER_LABELS
-from assist.ui.warning_banner import NoticeBanner
+from assist.ui.warning_banner import SEVERITY_NAMES, NoticeBanner
 
 NOTES_DEBOUNCE_MS = 600
 EXPORT_FORMATS = {"markdown": ".md", "json": ".json", "csv": ".csv"}
@@ -54,7 +54,7 @@ def _duration(row: dict) -> str:
 class ReviewWindow(QWidget):
     def __init__(self, store, kb=None, error: str | None = None, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("assist · 通话回顾")
+        self.setWindowTitle("通话回顾 · 坐席助手")
         self.resize(980, 640)
         self.store = store
         self.kb = kb
@@ -94,7 +94,7 @@ class ReviewWindow(QWidget):
         foot = QHBoxLayout()
         foot.addWidget(QLabel("备注", objectName="sectionTitle"))
         foot.addWidget(self.notes_state, 1)
-        for fmt, label in (("markdown", "导出 Markdown"), ("json", "导出 JSON"), ("csv", "导出 CSV")):
+        for fmt, label in (("markdown", "导出报告"), ("json", "导出数据"), ("csv", "导出表格 CSV")):
             b = QPushButton(label)
             b.clicked.connect(lambda _=False, f=fmt: self.export_dialog(f))
             foot.addWidget(b)
@@ -143,9 +143,9 @@ class ReviewWindow(QWidget):
         self.table.setRowCount(len(self.sessions))
         for r, s in enumerate(self.sessions):
             when = datetime.fromtimestamp(s["started_at"]).strftime("%m-%d %H:%M") if s.get("started_at") else "?"
-            pb = s.get("playbook_id") or "未识别"
-            if self.kb is not None and pb in self.kb.playbooks:
-                pb = self.kb.playbooks[pb].title
+            pid = s.get("playbook_id")
+            pb = self.kb.playbooks[pid].title if (self.kb is not None and pid in self.kb.playbooks) else (
+                "未识别" if not pid else "其他话术")
             warn = str(s["n_warnings"]) + (f"（严重 {s['n_critical']}）" if s.get("n_critical") else "")
             for c, text in enumerate((when, _duration(s), pb, warn, STATUS_NAMES.get(s["status"], s["status"]))):
                 item = QTableWidgetItem(text)
@@ -184,14 +184,14 @@ class ReviewWindow(QWidget):
             bundle = self.store.bundle(sid)
             summary = self.store.summary(sid, kb=self.kb)
         except Exception as e:
-            self.notice.show_problem("store", f"无法打开会话 {session_id}：{e}", "在左侧列表里选择一次通话。")
+            self.notice.show_problem("store", f"无法打开这次通话：{e}", "在左侧列表里选择一次通话。")
             return False
         self.notice.dismiss("store")
         self.session_id = sid
         self._select_row(sid)
         s = bundle["session"]
         when = datetime.fromtimestamp(s["started_at"]).strftime("%Y-%m-%d %H:%M") if s.get("started_at") else ""
-        self.header.setText(f"会话 {sid} · {when} · {summary.get('playbook_title') or s.get('playbook_id') or '自动'}")
+        self.header.setText(f"{when} · {summary.get('playbook_title') or '未识别话术'}")
         self.transcript.setHtml(self._transcript_html(bundle))
         self.summary_view.setHtml(self._summary_html(summary))
         self._loading = True
@@ -224,7 +224,7 @@ class ReviewWindow(QWidget):
             for w in extra["warnings"]:
                 ack = "已确认" if w.get("acknowledged") else "未确认"
                 out.append(f"<p style='margin:0 0 0 24px;color:#cf222e'>⚠ <b>{_esc(w['title'])}</b>"
-                           f"（{_esc(w['severity'])}，{ack}）：“{_esc(w['said'])}” → {_esc(w['message'])}</p>")
+                           f"（{_esc(SEVERITY_NAMES.get(w['severity'], '提醒'))}，{ack}）：“{_esc(w['said'])}” → {_esc(w['message'])}</p>")
             for f in extra["faq"]:
                 out.append(f"<p style='margin:0 0 0 24px;color:#0969da'>问答：{_esc(f['question'])} → "
                            f"{_esc(f['answer'])}</p>")
@@ -293,7 +293,7 @@ class ReviewWindow(QWidget):
         if self.session_id is None:
             return
         suffix = EXPORT_FORMATS[fmt]
-        path, _ = QFileDialog.getSaveFileName(self, "导出通话", f"assist-{self.session_id}{suffix}")
+        path, _ = QFileDialog.getSaveFileName(self, "导出通话", f"通话记录{suffix}")
         if not path:
             return
         try:

@@ -66,6 +66,12 @@ class StageStepper(QFrame):
         lay.addWidget(self._now)
         lay.addWidget(self._skipped)
 
+    def set_compact(self, compact: bool, tight: bool = False) -> None:
+        """On a short screen drop the heading row (the playbook's name is in the picker above);
+        on a very short one also the current stage's name (its pill is highlighted, the tooltip names it)."""
+        self._title.setVisible(not compact)
+        self._now.setVisible(not tight)
+
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self._restyle()

@@ -103,6 +103,7 @@ QFrame#card QLabel {{ background: transparent; }}
 QLabel#cardTitle {{ color: {t.muted}; font-size: {small}pt; font-weight: bold; }}
 QLabel#cardHead {{ font-weight: bold; }}
 QLabel#cardBody {{ font-size: {big}pt; }}
+QFrame#card[tight="true"] QLabel#cardBody {{ font-size: {pt}pt; }}
 QLabel#cardBody[empty="true"] {{ color: {t.muted}; font-size: {pt}pt; }}
 QLabel#cardMeta {{ color: {t.muted}; font-size: {small}pt; }}
 QFrame#warningBanner {{ background: {t.danger_bg}; border: 2px solid {t.danger}; border-radius: 6px; }}

@@ -33,12 +33,15 @@ class PendingWarning:
 
 class WarningBanner(QFrame):
     acknowledged = Signal(object)  # PendingWarning
+    changed = Signal()  # shown, hidden or its text changed: the panel re-fits its height
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("warningBanner")
         self._queue: list[PendingWarning] = []
         self._seen: set[tuple[str, str]] = set()
+        self._repeats: dict[str, int] = {}  # rule id -> times it fired in this call
+        self._compact = False
         self.title = QLabel(objectName="warningTitle")
         self.title.setWordWrap(True)
         self.said = QLabel()
@@ -52,15 +55,16 @@ class WarningBanner(QFrame):
         self.ack_button.setToolTip("确认已看到这条合规提醒（记录到本次通话）")
         self.ack_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.ack_button.clicked.connect(self.acknowledge)
-        foot = QHBoxLayout()
-        foot.addWidget(self.more, 1)
-        foot.addWidget(self.ack_button)
+        # The button sits on the title row: one row less on a short screen.
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.ack_button, 0, Qt.AlignmentFlag.AlignTop)
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(10, 8, 10, 8)
-        lay.setSpacing(3)
-        for w in (self.title, self.said, self.instead, self.source):
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.setSpacing(2)
+        lay.addLayout(head)
+        for w in (self.said, self.instead, self.source, self.more):
             lay.addWidget(w)
-        lay.addLayout(foot)
         self.hide()
 
     @property
@@ -74,9 +78,28 @@ class WarningBanner(QFrame):
     def clear_call(self) -> None:
         self._queue.clear()
         self._seen.clear()
+        self._repeats.clear()
         self.hide()
+        self.changed.emit()
 
-    def add(self, item: PendingWarning) -> bool:
+    def set_compact(self, compact: bool) -> None:
+        """On a short screen: the rule and what to say instead; what was said and the source in the tooltip."""
+        if compact != self._compact:
+            self._compact = compact
+            if self._queue:
+                self._refresh()
+
+    def has(self, item: PendingWarning) -> bool:
+        """This utterance already raised this rule (a partial, now grown)."""
+        return (item.segment, item.warning.rule_id) in self._seen
+
+    def note_repeat(self, rule_id: str, times: int) -> None:
+        """The rule fired again but was throttled: count it on the banner if it is showing."""
+        self._repeats[rule_id] = times
+        if self._queue:
+            self._refresh()
+
+    def add(self, item: PendingWarning, repeats: int = 1) -> bool:
         """Queue a warning unless this utterance already raised this rule; True if new.
 
         A partial result raises a warning as the words come; when the utterance
@@ -91,6 +114,7 @@ class WarningBanner(QFrame):
                     self._refresh()
             return False
         self._seen.add(key)
+        self._repeats[item.warning.rule_id] = max(repeats, self._repeats.get(item.warning.rule_id, 0))
         self._queue.append(item)
         self._refresh()
         return True
@@ -103,6 +127,7 @@ class WarningBanner(QFrame):
         self.acknowledged.emit(item)
 
     def _refresh(self) -> None:
+        self.changed.emit()
         if not self._queue:
             self.hide()
             return
@@ -117,9 +142,14 @@ class WarningBanner(QFrame):
         cited = short_citation(w.source)
         self.source.setText(f"依据：{cited}" if cited else "")
         self.source.setToolTip(w.source)
-        self.source.setVisible(bool(cited))
+        self.source.setVisible(bool(cited) and not self._compact)
+        self.said.setVisible(not self._compact)
+        self.setToolTip(f"{self.said.text()}\n{self.source.text()}" if self._compact else "")
         rest = len(self._queue) - 1
-        self.more.setText(f"还有 {rest} 条待确认" if rest else "")
+        times = self._repeats.get(w.rule_id, 1)
+        parts = [f"本次通话第 {times} 次" if times > 1 else "", f"还有 {rest} 条待确认" if rest else ""]
+        self.more.setText(" · ".join(p for p in parts if p))
+        self.more.setVisible(bool(self.more.text()))
         self.show()
 
 

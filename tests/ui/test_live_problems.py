@@ -36,9 +36,9 @@ def test_device_and_store_problems_show_and_clear(qtbot, panel):
 
 def test_theme_font_and_on_top_controls(qtbot, panel):
     before = panel.font_pt
-    panel.larger_button.click()
+    panel.larger_button.trigger()
     assert panel.font_pt == before + 1
-    panel.theme_button.click()
+    panel.theme_button.trigger()
     assert panel.theme.name == "dark"
     panel.top_button.setChecked(False)
     assert not panel.windowFlags() & Qt.WindowType.WindowStaysOnTopHint

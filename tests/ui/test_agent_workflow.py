@@ -1,0 +1,84 @@
+"""Agent workflow in the panel: case ids, quiet mode, alert throttling, copy marks used, shortcuts help."""
+from assist.events import AssistResult, ComplianceWarning, Utterance
+from assist.ui.alert_throttle import AlertThrottle
+from assist.zh.identifiers import mask_case_id, normalise_case_id
+
+
+def test_pasted_case_id_is_normalised_and_masked():
+    assert normalise_case_id(" ６２２２ ０２１２-３４５６ ７８９０\n") == "6222021234567890"
+    assert normalise_case_id("jd-2026 0001") == "JD20260001"
+    assert mask_case_id("6222021234567890") == "6222********7890"
+    assert mask_case_id("1234") == "**34"
+    assert mask_case_id("") == ""
+
+
+def test_case_field_shows_the_id_masked(qtbot):
+    from assist.ui.case_id_edit import CaseIdEdit
+
+    edit = CaseIdEdit()
+    qtbot.addWidget(edit)
+    seen = []
+    edit.case_changed.connect(seen.append)
+    edit.setText("６２２２ ０２１２ ３４５６ ７８９０")
+    edit.editingFinished.emit()
+    assert edit.case_id == "6222021234567890" and seen == ["6222021234567890"]
+    assert edit.text() == "6222********7890"
+
+
+def test_throttle_counts_repeats():
+    t = AlertThrottle(30)
+    assert t.allow("r", 0.0)
+    assert not t.allow("r", 10.0)
+    assert t.allow("other", 11.0)
+    assert t.allow("r", 31.0)
+    assert t.count("r") == 3
+
+
+def _result(seg, start, rule="threat", severity="warning"):
+    w = ComplianceWarning(rule, severity, "威胁客户", "请如实说明", "《催收培训手册》", (0, 2), "否则")
+    return AssistResult(utterance=Utterance("agent", "否则后果自负", start, start + 1, final=True, segment=seg),
+                        warnings=(w,))
+
+
+def test_quiet_mode_and_throttling_in_the_panel(qtbot, panel):
+    panel.set_quiet(True)
+    panel.on_result(_result("a1", 1.0))
+    assert panel.warning_banner.current is None  # quiet: a non-critical warning does not pop up
+    panel.set_quiet(False)
+    panel.on_result(_result("a2", 2.0))
+    assert len(panel.warning_banner.pending) == 1
+    panel.on_result(_result("a3", 5.0))  # the same rule again within 30 s: counted, not queued
+    assert len(panel.warning_banner.pending) == 1
+    assert "第 2 次" in panel.warning_banner.more.text()  # the one quiet mode held back is not counted
+    panel.acknowledge_warning()
+    assert panel.warning_banner.current is None
+
+
+def test_copy_marks_the_answer_used_in_the_store(qtbot, demo, panel):
+    marks = []
+    demo.demo_mark.connect(lambda i, m: marks.append(m))
+    assert demo.start("")
+    qtbot.waitUntil(lambda: bool(marks), timeout=15000)
+    qtbot.waitUntil(lambda: panel.cards.faq_card.key is not None, timeout=5000)
+    faq_id = panel.cards.faq_card.key
+    panel.copy_answer()
+    panel.copy_next_line()
+    demo.player.resume()
+    qtbot.waitUntil(lambda: not demo.in_call, timeout=15000)
+    hits = demo.store.faq_hits(panel.session_id)
+    assert any(h["faq_id"] == faq_id and h["used"] for h in hits)
+    assert any(s["used"] for s in demo.store.suggestions(panel.session_id))
+
+
+def test_help_overlay_lists_every_shortcut(qtbot, panel):
+    from assist.ui.help_overlay import SHORTCUTS
+
+    panel.show_help()
+    assert panel.help_overlay.isVisible()
+    assert len(panel.help_overlay.rows) == len(SHORTCUTS)
+
+
+def test_new_note_stamps_the_call_time(qtbot, panel):
+    panel.new_note()
+    panel.notes.insertPlainText("客户说月底前还")
+    assert "客户说月底前还" in panel.notes.toPlainText() and panel.notes.hasFocus() or panel.notes.isVisible()

@@ -1,0 +1,156 @@
+"""Everything an agent or team lead sees is Chinese: no English, ids, file names or "seed".
+
+Walks every widget of the panel (mid-call and after), the KB browser (each
+kind of entry, every card) and review (list, transcript, summary) offscreen,
+and fails on any Latin word outside the allowlist: the abbreviations the
+product uses in Chinese (KB, App, ID, CSV), key names printed on keyboards, XX
+placeholders of script templates, and pinyin (what a user types to search).
+"""
+
+
+import re
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTabWidget,
+    QTextEdit,
+    QWidget,
+)
+
+from assist.zh.pinyin import splits
+
+ALLOWED = {"kb", "app", "id", "csv"}
+KEYS = {"ctrl", "shift", "alt", "space", "enter", "esc", "tab", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8",
+        "f9", "f10", "f11", "f12"}
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def allowed(word: str) -> bool:
+    w = word.lower()
+    if w in ALLOWED or w in KEYS or re.fullmatch(r"x+", w):
+        return True
+    return word.islower() and bool(splits(word, last_may_be_partial=False))  # pinyin
+
+
+def texts(root: QWidget) -> list[tuple[str, str]]:
+    """(where, text) for everything shown by ``root`` and its children."""
+    out: list[tuple[str, str]] = []
+    for w in [root, *root.findChildren(QWidget)]:
+        name = f"{type(w).__name__}:{w.objectName()}"
+        add = lambda t, what="": t and out.append((name + what, str(t)))  # noqa: E731
+        if w.isWindow():
+            add(w.windowTitle(), "[title]")
+        add(w.toolTip(), "[tip]")
+        if isinstance(w, QLabel):
+            add(w.text())
+        elif isinstance(w, QAbstractButton):
+            add(w.text())
+        elif isinstance(w, QLineEdit):
+            add(w.text())
+            add(w.placeholderText(), "[placeholder]")
+        elif isinstance(w, (QPlainTextEdit, QTextEdit)):
+            add(w.toPlainText())
+            add(w.placeholderText(), "[placeholder]")
+        elif isinstance(w, QComboBox):
+            for i in range(w.count()):
+                add(w.itemText(i), f"[item {i}]")
+        elif isinstance(w, QTabWidget):
+            for i in range(w.count()):
+                add(w.tabText(i), f"[tab {i}]")
+        if isinstance(w, QAbstractItemView) and w.model() is not None:
+            m = w.model()
+            cols = 1 if isinstance(m, QAbstractListModel) else m.columnCount(QModelIndex())
+            for c in range(cols):
+                add(m.headerData(c, Qt.Orientation.Horizontal), f"[header {c}]")
+            for r in range(min(m.rowCount(QModelIndex()), 500)):
+                for c in range(cols):
+                    idx = m.index(r, c)
+                    add(m.data(idx), f"[row {r}]")
+                    add(m.data(idx, Qt.ItemDataRole.ToolTipRole), f"[row {r} tip]")
+    return out
+
+
+TAG = re.compile(r"<[^>]+>|&[a-z]+;")  # rich-text markup is not shown
+KEY_COMBO = re.compile(r"\b(?:Ctrl|Shift|Alt)(?:\+(?:Ctrl|Shift|Alt))*\+\w+")  # Ctrl+Shift+C
+
+
+def latin_words(root: QWidget) -> list[tuple[str, str, str]]:
+    """(where, word, text) for each Latin word outside the allowlist."""
+    return [(where, m.group(), text) for where, text in texts(root)
+            for m in WORD.finditer(KEY_COMBO.sub(" ", TAG.sub(" ", text))) if not allowed(m.group())]
+
+RAW_ID = re.compile(r"\b[0-9a-f]{8,}\b|\b[a-z]+[._][a-z_.]+\b")  # session ids, KB ids like cj.credit_impact
+
+
+def _check(root):
+    bad = latin_words(root)
+    assert not bad, "\n".join(f"{where}: {word!r} in {text[:80]!r}" for where, word, text in bad[:20])
+    for where, text in texts(root):
+        assert "seed" not in text.lower(), (where, text)
+        assert not RAW_ID.search(text), (where, text)
+
+
+def _play_demo(qtbot, demo):
+    marks = []
+    demo.demo_mark.connect(lambda i, m: marks.append(m))
+    assert demo.start("")
+    qtbot.waitUntil(lambda: bool(marks), timeout=15000)
+
+
+def test_panel_mid_call_and_after(qtbot, demo, panel):
+    _check(panel)
+    _play_demo(qtbot, demo)
+    qtbot.waitUntil(lambda: panel.warning_banner.isVisible(), timeout=5000)
+    _check(panel)
+    demo.player.resume()
+    qtbot.waitUntil(lambda: not demo.in_call, timeout=15000)
+    _check(panel)
+
+
+def test_kb_browser_every_card(qtbot):
+    from assist.ui.kb_browser import KbBrowser
+
+    b = KbBrowser()
+    qtbot.addWidget(b)
+    for kind in range(b.kind_box.count()):
+        b.kind_box.setCurrentIndex(kind)
+        for row in range(len(b.hits)):
+            b.results.setCurrentIndex(b.model.index(row))
+            bad = [w for w in WORD.findall(b.card.toPlainText()) if not allowed(w)]
+            assert not bad, (b.hits[row].title, bad)
+    _check(b)
+
+
+def test_review_of_a_call(qtbot, demo, panel):
+    from assist.ui.review import ReviewWindow
+
+    _play_demo(qtbot, demo)
+    demo.player.resume()
+    qtbot.waitUntil(lambda: not demo.in_call, timeout=15000)
+    win = ReviewWindow(demo.store, kb=demo.kb)
+    qtbot.addWidget(win)
+    win.refresh()
+    assert win.open_session(panel.session_id)
+    for i in range(win.tabs.count()):
+        win.tabs.setCurrentIndex(i)
+        _check(win)
+
+
+def test_qt_dialog_buttons_are_chinese(qapp):
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QMessageBox
+
+    from assist.ui.translations import install_chinese_translations
+
+    assert install_chinese_translations(qapp)
+    assert QCoreApplication.translate("QPlatformTheme", "OK") == "确定"
+    box = QMessageBox(QMessageBox.Icon.Question, "确认", "要删除吗？",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    assert {b.text() for b in box.buttons()} == {"是(&Y)", "否(&N)"}
+    box.deleteLater()
