@@ -300,6 +300,13 @@ class SessionStore:
             r["duration_s"] = call_duration(r["started_at"], r["ended_at"], r.pop("speech_end_s"))
         return rows
 
+    def sessions_saying(self, text: str) -> set[str]:
+        """Ids of the sessions where someone said ``text`` (or it is in the notes), for review's search."""
+        needle = f"%{text}%"
+        rows = self._query("SELECT DISTINCT session_id AS id FROM utterances WHERE text LIKE ?"
+                           " UNION SELECT id FROM sessions WHERE notes LIKE ?", (needle, needle))
+        return {r["id"] for r in rows}
+
     def resolve_id(self, id_or_prefix: str) -> str:
         """The full id of the one session whose id is, or starts with, ``id_or_prefix``."""
         prefix = (id_or_prefix or "").strip()

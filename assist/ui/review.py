@@ -13,9 +13,13 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QDate, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
+    QDateEdit,
+    QLineEdit,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -31,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assist.ui.review_filters import SessionFilter, WeekRow, rollup_csv, weekly_rollup
 from assist.ui.theme import SPEAKER_LABELS
 from assist.ui.warning_banner import SEVERITY_NAMES, NoticeBanner
 
@@ -73,9 +78,43 @@ class ReviewWindow(QWidget):
         self.table.itemSelectionChanged.connect(self._on_select)
         refresh = QPushButton("刷新")
         refresh.clicked.connect(self.refresh)
+        # The filter bar: dates, has warning / promise, and words said in the call or its notes.
+        today = QDate.currentDate()
+        self.date_from = QDateEdit(today.addDays(-30), calendarPopup=True)
+        self.date_to = QDateEdit(today, calendarPopup=True)
+        for d in (self.date_from, self.date_to):
+            d.setDisplayFormat("yyyy-MM-dd")
+            d.dateChanged.connect(lambda _d: self.apply_filter())
+        self.text_filter = QLineEdit(placeholderText="通话内容或备注里的词")
+        self.text_filter.setClearButtonEnabled(True)
+        self.text_filter.returnPressed.connect(self.apply_filter)
+        self.warning_only = QCheckBox("有合规警告")
+        self.promise_only = QCheckBox("有还款承诺")
+        for c in (self.warning_only, self.promise_only):
+            c.toggled.connect(lambda _on: self.apply_filter())
+        search = QPushButton("筛选")
+        search.clicked.connect(self.apply_filter)
+        self.filter_count = QLabel("", objectName="muted")
+        dates = QHBoxLayout()
+        dates.addWidget(QLabel("从"))
+        dates.addWidget(self.date_from)
+        dates.addWidget(QLabel("到"))
+        dates.addWidget(self.date_to)
+        dates.addStretch(1)
+        checks = QHBoxLayout()
+        checks.addWidget(self.text_filter, 1)
+        checks.addWidget(search)
+        flags = QHBoxLayout()
+        flags.addWidget(self.warning_only)
+        flags.addWidget(self.promise_only)
+        flags.addStretch(1)
+        flags.addWidget(self.filter_count)
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
+        ll.addLayout(dates)
+        ll.addLayout(checks)
+        ll.addLayout(flags)
         ll.addWidget(self.table, 1)
         ll.addWidget(refresh, 0, Qt.AlignmentFlag.AlignLeft)
 
@@ -112,9 +151,15 @@ class ReviewWindow(QWidget):
         split.addWidget(right)
         split.setStretchFactor(1, 2)
         split.setSizes([430, 550])  # the list shows date, duration, playbook, warnings, status
+        self.rollup = RollupView(self)
+        self.pages = QTabWidget()
+        self.pages.addTab(split, "通话")
+        self.pages.addTab(self.rollup, "每周汇总")
+        self.pages.currentChanged.connect(lambda i: i == 1 and self.rollup.show_rows(
+            weekly_rollup(self.store, self.sessions) if self.store is not None else []))
         lay = QVBoxLayout(self)
         lay.addWidget(self.notice)
-        lay.addWidget(split, 1)
+        lay.addWidget(self.pages, 1)
 
         self._notes_timer = QTimer(self, singleShot=True, interval=NOTES_DEBOUNCE_MS)
         self._notes_timer.timeout.connect(self.save_notes)
@@ -135,10 +180,12 @@ class ReviewWindow(QWidget):
         if self.store is None:
             return
         try:
-            self.sessions = self.store.list_sessions(limit=500)
+            self.all_sessions = self.store.list_sessions(limit=5000)
+            self.sessions = self.current_filter().select(self.store, self.all_sessions)
         except Exception as e:  # a store problem is shown, never a crash
             self.notice.show_problem("store", f"读取通话列表失败：{e}", "稍后点“刷新”重试。")
             return
+        self.filter_count.setText(f"{len(self.sessions)} / {len(self.all_sessions)} 次通话")
         self.table.blockSignals(True)
         self.table.setRowCount(len(self.sessions))
         for r, s in enumerate(self.sessions):
@@ -156,6 +203,16 @@ class ReviewWindow(QWidget):
         self.table.blockSignals(False)
         if self.session_id:
             self._select_row(self.session_id)
+
+    def current_filter(self) -> SessionFilter:
+        return SessionFilter(start=self.date_from.date().toPython(), end=self.date_to.date().toPython(),
+                             has_warning=self.warning_only.isChecked(), has_promise=self.promise_only.isChecked(),
+                             text=self.text_filter.text())
+
+    def apply_filter(self) -> None:
+        self.refresh()
+        if self.pages.currentIndex() == 1 and self.store is not None:
+            self.rollup.show_rows(weekly_rollup(self.store, self.sessions))
 
     def session_ids(self) -> list[str]:
         return [s["id"] for s in self.sessions]
@@ -306,3 +363,84 @@ class ReviewWindow(QWidget):
     def closeEvent(self, event) -> None:
         self.save_notes()
         super().closeEvent(event)
+
+
+class WeekChart(QWidget):
+    """A small bar chart: calls per week (grey) with the warnings among them (red), oldest on the left."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[WeekRow] = []
+        self.setMinimumHeight(120)
+
+    def set_rows(self, rows: list[WeekRow]) -> None:
+        self.rows = list(reversed(rows[:12]))
+        self.update()
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt's name)
+        if not self.rows:
+            return
+        p = QPainter(self)
+        top = max(max(r.calls, r.warnings) for r in self.rows) or 1
+        w = self.width() / len(self.rows)
+        h = self.height() - 18
+        for i, r in enumerate(self.rows):
+            x = i * w + 4
+            for value, colour, inset in ((r.calls, "#8a919c", 0), (r.warnings, "#cf222e", w * 0.25)):
+                bh = h * value / top
+                p.fillRect(QRectF(x + inset, h - bh, max(2.0, w - 8 - 2 * inset), bh), QColor(colour))
+            p.setPen(QColor("#8a919c"))
+            p.drawText(QRectF(x, h + 2, w - 8, 16), Qt.AlignmentFlag.AlignCenter, r.monday.strftime("%m-%d"))
+        p.end()
+
+
+class RollupView(QWidget):
+    """Per week: calls, warnings (critical), promises and warnings by rule; a chart; CSV export."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[WeekRow] = []
+        self.chart = WeekChart()
+        self.chart.setToolTip("灰色：通话数；红色：合规警告数")
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["周", "通话", "合规警告（严重）", "还款承诺", "警告按规则"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.export_button = QPushButton("导出汇总表格 CSV")
+        self.export_button.clicked.connect(self.export_dialog)
+        self.state = QLabel("", objectName="muted")
+        foot = QHBoxLayout()
+        foot.addWidget(self.state, 1)
+        foot.addWidget(self.export_button)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("按周汇总（随左侧筛选条件变化）", objectName="sectionTitle"))
+        lay.addWidget(self.chart)
+        lay.addWidget(self.table, 1)
+        lay.addLayout(foot)
+
+    def show_rows(self, rows: list[WeekRow]) -> None:
+        self.rows = rows
+        self.chart.set_rows(rows)
+        self.table.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            rules = "；".join(f"{t} {n}" for t, n in r.by_rule) or "无"
+            for c, text in enumerate((r.week, str(r.calls), f"{r.warnings}（{r.critical}）", str(r.promises), rules)):
+                self.table.setItem(i, c, QTableWidgetItem(text))
+        self.export_button.setEnabled(bool(rows))
+
+    def export_to(self, path: str | Path) -> Path:
+        p = Path(path)
+        p.write_text(rollup_csv(self.rows), encoding="utf-8")
+        return p
+
+    def export_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "导出每周汇总", "每周汇总.csv")
+        if not path:
+            return
+        try:
+            self.export_to(path)
+        except OSError as e:
+            self.state.setText(f"导出失败：{e}（换一个可写的位置再试）")
+            return
+        self.state.setText(f"已导出到 {path}")

@@ -82,3 +82,35 @@ def test_new_note_stamps_the_call_time(qtbot, panel):
     panel.new_note()
     panel.notes.insertPlainText("客户说月底前还")
     assert "客户说月底前还" in panel.notes.toPlainText() and panel.notes.hasFocus() or panel.notes.isVisible()
+
+
+def test_review_filters_and_weekly_rollup(qtbot, demo, panel, tmp_path):
+    from assist.ui.review import ReviewWindow
+
+    marks = []
+    demo.demo_mark.connect(lambda i, m: marks.append(m))
+    assert demo.start("")
+    qtbot.waitUntil(lambda: bool(marks), timeout=15000)
+    demo.player.resume()
+    qtbot.waitUntil(lambda: not demo.in_call, timeout=15000)
+    win = ReviewWindow(demo.store, kb=demo.kb)
+    qtbot.addWidget(win)
+    win.refresh()
+    assert len(win.sessions) == 1
+    win.warning_only.setChecked(True)
+    win.promise_only.setChecked(True)
+    assert len(win.sessions) == 1  # the demo call has both
+    win.text_filter.setText("个人账户")
+    win.apply_filter()
+    assert len(win.sessions) == 1
+    win.text_filter.setText("从来没说过的一句话")
+    win.apply_filter()
+    assert win.sessions == [] and "0 / 1" in win.filter_count.text()
+    win.text_filter.clear()
+    win.apply_filter()
+    win.pages.setCurrentIndex(1)
+    rows = win.rollup.rows
+    assert len(rows) == 1 and rows[0].calls == 1 and rows[0].warnings >= 1 and rows[0].promises >= 1
+    assert rows[0].by_rule and win.rollup.table.rowCount() == 1
+    out = win.rollup.export_to(tmp_path / "汇总.csv").read_text(encoding="utf-8")
+    assert out.startswith("\ufeff周,") and rows[0].week in out
