@@ -64,7 +64,7 @@ CALL_SHORTCUTS = ("F8", "Ctrl+Space")
 CARDS_MIN_H = 60
 # Panel heights (logical px) from which the panel shows everything / drops the transcript / goes
 # compact; below the last it is tight. Measured with tests/ui/panel_fit_probe.py on the demo call.
-FIT_FLOORS = (860, 760, 700)
+FIT_FLOORS = (960, 860, 700)
 ALERT_REPEAT_S = 30.0  # the same rule pops up at most once in this many seconds of call; repeats are counted
 
 
