@@ -118,6 +118,7 @@ def test_kb_browser_every_card(qtbot):
 
     b = KbBrowser()
     qtbot.addWidget(b)
+    qtbot.waitUntil(lambda: b.watcher.settled, timeout=15000)
     for kind in range(b.kind_box.count()):
         b.kind_box.setCurrentIndex(kind)
         for row in range(len(b.hits)):

@@ -109,6 +109,7 @@ def test_every_entry_listed_and_rules_browsable_with_examples(qtbot):
 
     b = KbBrowser()
     qtbot.addWidget(b)
+    _loaded(qtbot, b.watcher)
     kb = b.kb
     n_lines = sum(len(st.lines) for pb in kb.playbooks.values() for st in pb.stages)
     assert b.model.rowCount() == len(kb.faqs) + len(kb.rules) + n_lines  # no cap
@@ -128,6 +129,7 @@ def test_card_shows_no_ids_or_editors_notes(qtbot):
 
     b = KbBrowser()
     qtbot.addWidget(b)
+    _loaded(qtbot, b.watcher)
     for row, h in enumerate(b.hits):
         b.results.setCurrentIndex(b.model.index(row))
         card = b.card.toPlainText()
@@ -143,6 +145,7 @@ def test_typing_pinyin_updates_the_list(qtbot):
 
     b = KbBrowser()
     qtbot.addWidget(b)
+    _loaded(qtbot, b.watcher)
     b.show()
     qtbot.keyClicks(b.query, "huankuan")
     qtbot.waitUntil(lambda: b.count.text().startswith("找到"), timeout=3000)
