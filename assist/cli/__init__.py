@@ -10,20 +10,20 @@ import argparse
 import sys
 
 from assist import __version__
-from assist.cli import analyze, app, audio, kb, sessions
+from assist.cli import analyze, app, audio, chinese_argparse, kb, sessions
 from assist.errors import AssistError
 
 GROUPS = (analyze, kb, sessions, audio, app)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    chinese_argparse.install()
     parser = argparse.ArgumentParser(
         prog="assist",
-        description="Offline agent-assist for Mandarin consumer-finance calls. "
-        "With no command, opens the side panel.",
+        description="坐席助手：消费金融电话的离线实时提示（普通话）。不带命令时打开侧边面板。",
     )
-    parser.add_argument("--version", action="version", version=f"assist {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"assist {__version__}", help="显示版本号并退出")
+    sub = parser.add_subparsers(dest="command", metavar="命令")
     for group in GROUPS:
         group.register(sub)
     return parser

@@ -16,10 +16,10 @@ from assist.events import SPEAKERS, AssistResult, Utterance
 
 
 def register(sub) -> None:
-    p = sub.add_parser("analyze", help="run the engine over a JSON Lines transcript, print JSON Lines")
-    p.add_argument("transcript", help='JSON Lines: {"speaker": "agent|customer|unknown", "text": ..., "start": s, "end": s}; - for stdin')
-    p.add_argument("--playbook", help="playbook id (default: the one that fits the call)")
-    p.add_argument("--started-at", metavar="ISO", help="call start time, for the calling-hours rule (e.g. 2026-11-23T21:30)")
+    p = sub.add_parser("analyze", help="用助手引擎分析一份 JSON Lines 通话文字稿，逐行输出 JSON")
+    p.add_argument("transcript", help='每行一个 JSON：{"speaker": "agent|customer|unknown", "text": …, "start": 秒, "end": 秒}；用 - 从标准输入读')
+    p.add_argument("--playbook", help="话术编号（默认：按通话内容自动判断）")
+    p.add_argument("--started-at", metavar="ISO", help="通话开始时间，用于催收时段规则（例如 2026-11-23T21:30）")
     add_kb_option(p)
     p.set_defaults(func=cmd_analyze)
 

@@ -12,23 +12,22 @@ from assist.cli.common import UsageError, add_kb_option
 
 
 def register(sub) -> None:
-    p = sub.add_parser("demo", help="open the panel and play a sample call (no microphone, no model)",
-                       description="Plays a sample 长江分期 call (seed 000) through the real engine, "
-                       "store and side panel.")
+    p = sub.add_parser("demo", help="打开侧边面板并播放一通示例通话（不需要麦克风和语音模型）",
+                       description="用真实的引擎、记录库和侧边面板播放一通长江分期的示例通话。")
     add_kb_option(p)
-    p.add_argument("--fast", action="store_true", help="play without pauses (seconds instead of minutes)")
-    p.add_argument("--speed", type=float, default=2.0, help="playback speed, 1 = real time (default 2)")
-    p.add_argument("--screenshot", metavar="FILE", help="save a PNG of the panel mid-call")
-    p.add_argument("--quit-after", type=float, metavar="SECONDS", help="close the app after this long")
-    p.add_argument("--demo-file", metavar="FILE", help="another demo call (JSON lines)")
+    p.add_argument("--fast", action="store_true", help="不停顿地播放（几秒钟放完）")
+    p.add_argument("--speed", type=float, default=2.0, help="播放速度，1 = 实时（默认 2）")
+    p.add_argument("--screenshot", metavar="FILE", help="在通话中途把面板截图保存为 PNG")
+    p.add_argument("--quit-after", type=float, metavar="SECONDS", help="这么多秒后自动关闭")
+    p.add_argument("--demo-file", metavar="FILE", help="另一通示例通话（JSON Lines 文件）")
     p.set_defaults(func=run_demo)
 
-    p = sub.add_parser("browse", help="browse and search the knowledge base")
+    p = sub.add_parser("browse", help="浏览和搜索知识库")
     add_kb_option(p)
     p.set_defaults(func=run_browse)
 
-    p = sub.add_parser("review", help="review past calls: transcript, warnings, summary, notes, export")
-    p.add_argument("id", nargs="?", help="session id or a unique prefix to open")
+    p = sub.add_parser("review", help="回顾以往通话：文字稿、合规警告、总结、备注、导出")
+    p.add_argument("id", nargs="?", help="要打开的通话记录编号（或其唯一前缀）")
     p.set_defaults(func=run_review)
 
 
@@ -37,14 +36,14 @@ def _check_display() -> None:
     from assist.config import has_display
 
     if sys.platform.startswith("linux") and not has_display():
-        raise UsageError("no display to open a window on: run this in a desktop session, "
-                         "or under a virtual display with `xvfb-run -a assist ...`")
+        raise UsageError("没有可显示窗口的桌面：请在桌面会话里运行，"
+                         "或在虚拟显示下运行：xvfb-run -a assist …")
 
 
 def _kb_dir(args) -> str | None:
     kb = getattr(args, "kb", None)
     if kb and not Path(kb).is_dir():
-        raise UsageError(f"--kb {kb}: no such folder")
+        raise UsageError(f"--kb {kb}：没有这个文件夹")
     return kb
 
 
@@ -60,15 +59,15 @@ def open_panel(args) -> int:
 def run_demo(args) -> int:
     kb = _kb_dir(args)
     if args.speed <= 0:
-        raise UsageError(f"--speed {args.speed}: must be more than 0")
+        raise UsageError(f"--speed {args.speed}：必须大于 0")
     if args.quit_after is not None and args.quit_after <= 0:
-        raise UsageError(f"--quit-after {args.quit_after}: must be more than 0 seconds")
+        raise UsageError(f"--quit-after {args.quit_after}：必须大于 0 秒")
     if args.screenshot:
         folder = Path(args.screenshot).expanduser().resolve().parent
         if not folder.is_dir():
-            raise UsageError(f"--screenshot {args.screenshot}: folder {folder} does not exist")
+            raise UsageError(f"--screenshot {args.screenshot}：文件夹 {folder} 不存在")
         if Path(args.screenshot).suffix.lower() != ".png":
-            raise UsageError(f"--screenshot {args.screenshot}: the file name must end in .png")
+            raise UsageError(f"--screenshot {args.screenshot}：文件名必须以 .png 结尾")
     if args.demo_file:
         from assist.demo import DemoError, load_demo
 

@@ -6,15 +6,17 @@ from typing import Any
 
 from assist.cli.common import UsageError, add_kb_option, open_kb
 
+KIND_NAMES = {"faq": "问答", "rule": "合规规则", "line": "话术"}
+
 
 def register(sub) -> None:
-    p = sub.add_parser("kb", help="list, search or check the knowledge base")
-    ksub = p.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
-    ls = ksub.add_parser("list", help="playbooks and their stages, FAQ and rule counts")
-    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    p = sub.add_parser("kb", help="列出、搜索或检查知识库")
+    ksub = p.add_subparsers(dest="kb_command", metavar="操作", required=True)
+    ls = ksub.add_parser("list", help="话术及其阶段、问答和规则数量")
+    ls.add_argument("--json", action="store_true", help="输出机器可读的 JSON")
     add_kb_option(ls)
     ls.set_defaults(func=cmd_list)
-    se = ksub.add_parser("search", help="search by characters, pinyin or pinyin initials (zhanqi, zq)")
+    se = ksub.add_parser("search", help="按汉字、拼音或拼音首字母搜索（如 huankuan、征xin、zq）")
     se.add_argument("query")
     se.add_argument("--playbook")
     se.add_argument("--tag")
@@ -22,7 +24,7 @@ def register(sub) -> None:
     se.add_argument("--json", action="store_true")
     add_kb_option(se)
     se.set_defaults(func=cmd_search)
-    ch = ksub.add_parser("check", help="report every problem in the KB files, with file and line")
+    ch = ksub.add_parser("check", help="列出知识库文件里的全部问题（含文件和行号）")
     add_kb_option(ch)
     ch.set_defaults(func=cmd_check)
     pr = ksub.add_parser("prepare", help="parse the KB and build its matching indexes into the cache "
@@ -49,7 +51,7 @@ def cmd_list(args) -> int:
         print(f"{pb['id']}  {pb['title']}")
         for s in pb["stages"]:
             print(f"   {s['index']}. {s['title']}")
-    print(f"{data['faqs']} FAQs, {data['rules']} compliance rules (version {kb.version})")
+    print(f"问答 {data['faqs']} 条，合规规则 {data['rules']} 条（版本 {kb.version}）")
     return 0
 
 
@@ -58,16 +60,16 @@ def cmd_search(args) -> int:
 
     kb = open_kb(args)
     if args.playbook and args.playbook not in kb.playbooks:
-        raise UsageError(f"unknown playbook '{args.playbook}'; known: {', '.join(sorted(kb.playbooks))}")
+        raise UsageError(f"没有话术“{args.playbook}”；现有：{'、'.join(sorted(kb.playbooks))}")
     hits = KbSearch(kb).search(args.query, playbook=args.playbook, tag=args.tag, limit=args.limit)
     if args.json:
         print(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, default=list))
         return 0
     if not hits:
-        print(f"nothing found for {args.query!r}")
+        print(f"没有找到“{args.query}”。试试拼音（如 huankuan）或拼音首字母（如 hk）。")
         return 1
     for h in hits:
-        print(f"[{h.kind}] {h.id}  {h.title}\n        {h.text}")
+        print(f"【{KIND_NAMES.get(h.kind, '条目')}】{h.title}\n        {h.text}")
     return 0
 
 
@@ -85,9 +87,9 @@ def cmd_check(args) -> int:
     if semantics is not None:
         _print_confusable_faqs(kb, semantics)
     if problems or kb is None:
-        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}")
+        print(f"共 {len(problems)} 个问题")
         return 1
-    print(f"ok: {len(kb.playbooks)} playbooks, {len(kb.faqs)} FAQs, {len(kb.rules)} rules")
+    print(f"没有问题：话术 {len(kb.playbooks)} 套，问答 {len(kb.faqs)} 条，规则 {len(kb.rules)} 条")
     return 0
 
 

@@ -33,8 +33,8 @@ def test_demo_under_xvfb_saves_a_real_screenshot(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["demo", "--speed", "0"], "--speed"),
     (["demo", "--quit-after", "-1"], "--quit-after"),
-    (["demo", "--screenshot", "/no/such/dir/x.png"], "does not exist"),
-    (["demo", "--kb", "/no/such/kb"], "no such folder"),
+    (["demo", "--screenshot", "/no/such/dir/x.png"], "不存在"),
+    (["demo", "--kb", "/no/such/kb"], "没有这个文件夹"),
 ])
 def test_bad_arguments_are_usage_errors(argv, message, capsys):
     assert main(argv) == 2
