@@ -284,10 +284,10 @@ class SessionStore:
 
     def list_sessions(self, limit: int = 50, offset: int = 0, include_demo: bool | None = None) -> list[dict]:
         """Newest first: id, started_at, ended_at, duration_s, status, playbook_id, model, kind,
-        n_utterances, n_warnings, n_critical, has_notes. Demo calls (kind 'demo', shown as 演示)
+        agent_id, case_id, n_utterances, n_warnings, n_critical, has_notes. Demo calls (kind 'demo', shown as 演示)
         only with ``include_demo`` (default: only in the demo store)."""
         rows = self._query(
-            "SELECT s.id, s.started_at, s.ended_at, s.status, s.playbook_id, s.model, s.kind,"
+            "SELECT s.id, s.started_at, s.ended_at, s.status, s.playbook_id, s.model, s.kind, s.agent_id, s.case_id,"
             " (SELECT max(coalesce(u.end_s, u.start_s)) FROM utterances u WHERE u.session_id=s.id) AS speech_end_s,"
             " (SELECT count(*) FROM utterances u WHERE u.session_id=s.id) AS n_utterances,"
             " (SELECT count(*) FROM warnings w WHERE w.session_id=s.id) AS n_warnings,"
@@ -427,6 +427,14 @@ class SessionStore:
         return text
 
     # -- review: writes -------------------------------------------------------------------------
+
+    def set_call_identity(self, session_id: str, agent_id: str | None = None, case_id: str | None = None) -> None:
+        """Record who took the call and the case it is about (``None`` leaves a field as it is)."""
+        sid = self.resolve_id(session_id)
+        if agent_id is not None:
+            self._write(lambda db: db.execute("UPDATE sessions SET agent_id=? WHERE id=?", (agent_id, sid)))
+        if case_id is not None:
+            self._write(lambda db: db.execute("UPDATE sessions SET case_id=? WHERE id=?", (case_id, sid)))
 
     def set_notes(self, session_id: str, text: str) -> None:
         sid = self.resolve_id(session_id)

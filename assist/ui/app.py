@@ -102,6 +102,7 @@ class CallController(QObject):
         self._acks_waiting: list[tuple[str, PendingWarning]] = []
         self._pending_start: tuple[str, bool | None] | None = None  # F8 while the KB loads
         self._used_waiting: list[tuple[str, str, str, str]] = []
+        self._identity_waiting: tuple[str, str, str] | None = None
 
         self.bridge = EventBridge(self)
         b = self.bridge
@@ -123,6 +124,7 @@ class CallController(QObject):
         panel.notice_action.connect(self._on_notice_action)
         panel.suggestion_used.connect(self.mark_used)
         panel.pause_requested.connect(self.toggle_pause)
+        panel.call_identity.connect(self.save_identity)
         self.live_failed.connect(self._on_live_failed, Q)
 
         self.kb_watcher = KbWatcher(kb_dir, self)
@@ -341,6 +343,19 @@ class CallController(QObject):
             log.warning("could not mark the suggestion used: %s", e)
             return True  # nothing to retry against
 
+    def save_identity(self, session_id: str, agent_id: str, case_id: str) -> None:
+        """Agent and case id onto the session; until its row is written (recorder thread), kept and retried."""
+        if self.store is None or not session_id:
+            return
+        from assist.store import StoreError
+
+        try:
+            self.store.set_call_identity(session_id, agent_id, case_id)
+            self._identity_waiting = None
+        except (StoreError, sqlite3.Error) as e:  # e.g. no such session yet
+            log.info("call identity not stored yet: %s", e)
+            self._identity_waiting = (session_id, agent_id, case_id)
+
     def toggle_pause(self) -> None:
         """Ctrl+P: pause or resume listening, if the listener can (the demo player pauses too)."""
         target = self.player if self.player is not None else self.listener
@@ -362,6 +377,8 @@ class CallController(QObject):
             self._acks_waiting.append((session_id, item))
 
     def _retry_acks(self, result, _stamp=0.0) -> None:
+        if self._identity_waiting is not None and result.utterance.final:
+            self.save_identity(*self._identity_waiting)
         if self._used_waiting and result.utterance.final:
             waiting, self._used_waiting = self._used_waiting, []
             for args in waiting:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QInputDialog,
     QMenu,
     QScrollArea,
     QSizePolicy,
@@ -54,6 +55,7 @@ from assist.ui.theme import (
     set_style_flag,
 )
 from assist.ui.transcript_view import TranscriptView
+from assist.zh.identifiers import normalise_case_id
 from assist.ui.warning_banner import NoticeBanner, PendingWarning, WarningBanner
 
 PANEL_WIDTH = 400
@@ -80,6 +82,7 @@ class Panel(QWidget):
     notice_action = Signal(str)  # NoticeBanner action key, e.g. "demo"
     suggestion_used = Signal(str, str, str, str)  # session id, "faq" | "line", FAQ id or line key, text copied
     pause_requested = Signal()
+    call_identity = Signal(str, str, str)  # session id, agent id, case id (normalised)
 
     def __init__(self, settings: QSettings | None = None, parent=None):
         super().__init__(parent)
@@ -96,6 +99,7 @@ class Panel(QWidget):
         self._heard_until = 0.0  # call time (s) of the latest speech heard
         self._device_names: dict[str, str] = {}
         self.quiet = self._setting("quiet", "false") == "true"
+        self.agent_id = str(self._setting("agent_id", "") or "")
         self.throttle = AlertThrottle(ALERT_REPEAT_S)
         self._fit_level: tuple[int, bool] | None = None
         self._build()
@@ -155,6 +159,7 @@ class Panel(QWidget):
         self.top_button.setCheckable(True)
         self.top_button.toggled.connect(self.set_on_top)
         self.dock_button = menu.addAction("停靠到屏幕右侧", self.dock_right)
+        self.agent_action = menu.addAction("坐席工号…", self.ask_agent_id)
         menu.addSeparator()
         self.review_button = menu.addAction("回顾以往通话", self.review_requested.emit)
         self.help_action = menu.addAction("快捷键一览（F1）", self.show_help)
@@ -269,6 +274,9 @@ class Panel(QWidget):
         self._fit_timer.timeout.connect(self.fit_to_height)
         self.warning_banner.changed.connect(self.schedule_fit)
         self.quiet_button.setChecked(self.quiet)
+        self.case_edit.case_changed.connect(lambda _c: self._send_identity())
+        if self.agent_id:
+            self.agent_action.setText(f"坐席工号：{self.agent_id}…")
         self._set_live(False)
 
     def _show_channels(self, channels: tuple[str, ...]) -> None:
@@ -300,6 +308,23 @@ class Panel(QWidget):
         if self.quiet_button.isChecked() != self.quiet:
             self.quiet_button.setChecked(self.quiet)
         self._save_setting("quiet", "true" if self.quiet else "false")
+
+    def ask_agent_id(self) -> None:
+        """Menu: the agent's staff number, saved on this machine and put on every call."""
+        text, ok = QInputDialog.getText(self, "坐席工号", "本机坐席的工号（保存在本机，记录到每通电话）：",
+                                        text=self.agent_id)
+        if ok:
+            self.set_agent_id(text)
+
+    def set_agent_id(self, text: str) -> None:
+        self.agent_id = normalise_case_id(text)  # same clean-up as case ids: spaces, full-width digits
+        self._save_setting("agent_id", self.agent_id)
+        self.agent_action.setText(f"坐席工号：{self.agent_id}…" if self.agent_id else "坐席工号…")
+        self._send_identity()
+
+    def _send_identity(self) -> None:
+        if self.session_id:
+            self.call_identity.emit(self.session_id, self.agent_id, self.case_edit.case_id)
 
     def copy_answer(self) -> None:
         self.cards.faq_card.copy()
@@ -505,6 +530,7 @@ class Panel(QWidget):
             label.setToolTip(tip)
             self.level_bars[ch].setToolTip(tip)
         self._set_live(True)
+        self._send_identity()
         self._update_status()
         self._clock_timer.start()
         self._level_decay.start()

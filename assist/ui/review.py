@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from assist.ui.review_filters import SessionFilter, WeekRow, rollup_csv, weekly_rollup
 from assist.ui.theme import SPEAKER_LABELS
+from assist.zh.identifiers import mask_case_id
 from assist.ui.warning_banner import SEVERITY_NAMES, NoticeBanner
 
 NOTES_DEBOUNCE_MS = 600
@@ -67,8 +68,8 @@ class ReviewWindow(QWidget):
         self._loading = False
 
         self.notice = NoticeBanner()
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["日期", "时长", "话术", "警告", "状态"])
+        self.table = QTableWidget(0, 7)
+        self.table.setHorizontalHeaderLabels(["日期", "时长", "坐席", "案件", "话术", "警告", "状态"])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -88,6 +89,11 @@ class ReviewWindow(QWidget):
         self.text_filter = QLineEdit(placeholderText="通话内容或备注里的词")
         self.text_filter.setClearButtonEnabled(True)
         self.text_filter.returnPressed.connect(self.apply_filter)
+        self.agent_filter = QLineEdit(placeholderText="坐席工号")
+        self.case_filter = QLineEdit(placeholderText="案件号或卡号")
+        for e in (self.agent_filter, self.case_filter):
+            e.setClearButtonEnabled(True)
+            e.returnPressed.connect(self.apply_filter)
         self.warning_only = QCheckBox("有合规警告")
         self.promise_only = QCheckBox("有还款承诺")
         for c in (self.warning_only, self.promise_only):
@@ -101,6 +107,9 @@ class ReviewWindow(QWidget):
         dates.addWidget(QLabel("到"))
         dates.addWidget(self.date_to)
         dates.addStretch(1)
+        who = QHBoxLayout()
+        who.addWidget(self.agent_filter, 1)
+        who.addWidget(self.case_filter, 1)
         checks = QHBoxLayout()
         checks.addWidget(self.text_filter, 1)
         checks.addWidget(search)
@@ -113,6 +122,7 @@ class ReviewWindow(QWidget):
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
         ll.addLayout(dates)
+        ll.addLayout(who)
         ll.addLayout(checks)
         ll.addLayout(flags)
         ll.addWidget(self.table, 1)
@@ -194,10 +204,12 @@ class ReviewWindow(QWidget):
             pb = self.kb.playbooks[pid].title if (self.kb is not None and pid in self.kb.playbooks) else (
                 "未识别" if not pid else "其他话术")
             warn = str(s["n_warnings"]) + (f"（严重 {s['n_critical']}）" if s.get("n_critical") else "")
-            for c, text in enumerate((when, _duration(s), pb, warn, STATUS_NAMES.get(s["status"], s["status"]))):
+            row = (when, _duration(s), s.get("agent_id") or "—", mask_case_id(s.get("case_id") or "") or "—", pb,
+                   warn, STATUS_NAMES.get(s["status"], s["status"]))
+            for c, text in enumerate(row):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, s["id"])
-                if c == 3 and s["n_warnings"]:
+                if c == 5 and s["n_warnings"]:
                     item.setForeground(Qt.GlobalColor.red)
                 self.table.setItem(r, c, item)
         self.table.blockSignals(False)
@@ -207,7 +219,8 @@ class ReviewWindow(QWidget):
     def current_filter(self) -> SessionFilter:
         return SessionFilter(start=self.date_from.date().toPython(), end=self.date_to.date().toPython(),
                              has_warning=self.warning_only.isChecked(), has_promise=self.promise_only.isChecked(),
-                             text=self.text_filter.text())
+                             text=self.text_filter.text(), agent=self.agent_filter.text(),
+                             case=self.case_filter.text())
 
     def apply_filter(self) -> None:
         self.refresh()
@@ -370,27 +383,32 @@ class WeekChart(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.rows: list[WeekRow] = []
+        self.rows: list[tuple] = []
         self.setMinimumHeight(120)
 
     def set_rows(self, rows: list[WeekRow]) -> None:
-        self.rows = list(reversed(rows[:12]))
+        """All agents together, the last 12 weeks: (monday, calls, warnings), oldest first."""
+        weeks: dict = {}
+        for r in rows:
+            calls, warnings = weeks.get(r.monday, (0, 0))
+            weeks[r.monday] = (calls + r.calls, warnings + r.warnings)
+        self.rows = [(monday, c, w) for monday, (c, w) in sorted(weeks.items())][-12:]
         self.update()
 
     def paintEvent(self, _event) -> None:  # noqa: N802 (Qt's name)
         if not self.rows:
             return
         p = QPainter(self)
-        top = max(max(r.calls, r.warnings) for r in self.rows) or 1
+        top = max(max(calls, warnings) for _m, calls, warnings in self.rows) or 1
         w = self.width() / len(self.rows)
         h = self.height() - 18
-        for i, r in enumerate(self.rows):
+        for i, (monday, calls, warnings) in enumerate(self.rows):
             x = i * w + 4
-            for value, colour, inset in ((r.calls, "#8a919c", 0), (r.warnings, "#cf222e", w * 0.25)):
+            for value, colour, inset in ((calls, "#8a919c", 0), (warnings, "#cf222e", w * 0.25)):
                 bh = h * value / top
                 p.fillRect(QRectF(x + inset, h - bh, max(2.0, w - 8 - 2 * inset), bh), QColor(colour))
             p.setPen(QColor("#8a919c"))
-            p.drawText(QRectF(x, h + 2, w - 8, 16), Qt.AlignmentFlag.AlignCenter, r.monday.strftime("%m-%d"))
+            p.drawText(QRectF(x, h + 2, w - 8, 16), Qt.AlignmentFlag.AlignCenter, monday.strftime("%m-%d"))
         p.end()
 
 
@@ -402,8 +420,8 @@ class RollupView(QWidget):
         self.rows: list[WeekRow] = []
         self.chart = WeekChart()
         self.chart.setToolTip("灰色：通话数；红色：合规警告数")
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["周", "通话", "合规警告（严重）", "还款承诺", "警告按规则"])
+        self.table = QTableWidget(0, 6)
+        self.table.setHorizontalHeaderLabels(["周", "坐席", "通话", "合规警告（严重）", "还款承诺", "警告按规则"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -414,7 +432,7 @@ class RollupView(QWidget):
         foot.addWidget(self.state, 1)
         foot.addWidget(self.export_button)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("按周汇总（随左侧筛选条件变化）", objectName="sectionTitle"))
+        lay.addWidget(QLabel("按周、按坐席汇总（随左侧筛选条件变化）", objectName="sectionTitle"))
         lay.addWidget(self.chart)
         lay.addWidget(self.table, 1)
         lay.addLayout(foot)
@@ -425,7 +443,8 @@ class RollupView(QWidget):
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
             rules = "；".join(f"{t} {n}" for t, n in r.by_rule) or "无"
-            for c, text in enumerate((r.week, str(r.calls), f"{r.warnings}（{r.critical}）", str(r.promises), rules)):
+            for c, text in enumerate((r.week, r.agent or "未设置", str(r.calls), f"{r.warnings}（{r.critical}）",
+                                      str(r.promises), rules)):
                 self.table.setItem(i, c, QTableWidgetItem(text))
         self.export_button.setEnabled(bool(rows))
 

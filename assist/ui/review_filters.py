@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from assist.zh.identifiers import normalise_case_id
+
 
 @dataclass(frozen=True)
 class SessionFilter:
@@ -24,6 +26,8 @@ class SessionFilter:
     has_warning: bool = False
     has_promise: bool = False
     text: str = ""
+    agent: str = ""  # part of the agent's id
+    case: str = ""  # part of the case id (normalised like the stored one)
 
     def select(self, store, sessions: list[dict]) -> list[dict]:
         """The rows of ``sessions`` that pass, in their order."""
@@ -34,6 +38,10 @@ class SessionFilter:
             if self.start and (day is None or day < self.start):
                 continue
             if self.end and (day is None or day > self.end):
+                continue
+            if self.agent and self.agent.strip().upper() not in (s.get("agent_id") or "").upper():
+                continue
+            if self.case and normalise_case_id(self.case) not in (s.get("case_id") or ""):
                 continue
             if self.has_warning and not s.get("n_warnings"):
                 continue
@@ -56,6 +64,7 @@ def promises_of(store, session_id: str) -> list[dict]:
 class WeekRow:
     week: str  # e.g. 2026 年第 48 周
     monday: date
+    agent: str  # the agent's id, "" for calls taken before one was set
     calls: int
     warnings: int
     critical: int
@@ -64,14 +73,14 @@ class WeekRow:
 
 
 def weekly_rollup(store, sessions: list[dict]) -> list[WeekRow]:
-    """Per ISO week, newest first: calls, warnings (critical), warnings by rule, promises to pay."""
-    weeks: dict[tuple[int, int], dict] = {}
+    """Per ISO week and agent, newest week first: calls, warnings (critical), warnings by rule, promises."""
+    weeks: dict[tuple[int, int, str], dict] = {}
     for s in sessions:
         if not s.get("started_at"):
             continue
         d = datetime.fromtimestamp(s["started_at"]).date()
         y, w, _ = d.isocalendar()
-        acc = weeks.setdefault((y, w), {"calls": 0, "warnings": 0, "critical": 0, "rules": Counter(),
+        acc = weeks.setdefault((y, w, s.get("agent_id") or ""), {"calls": 0, "warnings": 0, "critical": 0, "rules": Counter(),
                                         "promises": 0, "monday": date.fromisocalendar(y, w, 1)})
         acc["calls"] += 1
         acc["warnings"] += s.get("n_warnings") or 0
@@ -79,17 +88,18 @@ def weekly_rollup(store, sessions: list[dict]) -> list[WeekRow]:
         if s.get("n_warnings"):
             acc["rules"].update(w["title"] for w in store.warnings(s["id"]))
         acc["promises"] += len(promises_of(store, s["id"]))
-    return [WeekRow(f"{y} 年第 {w} 周", a["monday"], a["calls"], a["warnings"], a["critical"],
+    ordered = sorted(weeks.items(), key=lambda kv: (-kv[0][0], -kv[0][1], kv[0][2]))
+    return [WeekRow(f"{y} 年第 {w} 周", a["monday"], agent, a["calls"], a["warnings"], a["critical"],
                     tuple(a["rules"].most_common()), a["promises"])
-            for (y, w), a in sorted(weeks.items(), reverse=True)]
+            for (y, w, agent), a in ordered]
 
 
 def rollup_csv(rows: list[WeekRow]) -> str:
     """The roll-up as CSV with Chinese headers (UTF-8 with BOM, so spreadsheet programs read it)."""
     buf = io.StringIO()
     out = csv.writer(buf)
-    out.writerow(["周", "起始日", "通话数", "合规警告", "其中严重", "还款承诺", "警告按规则"])
+    out.writerow(["周", "起始日", "坐席", "通话数", "合规警告", "其中严重", "还款承诺", "警告按规则"])
     for r in rows:
-        out.writerow([r.week, r.monday.isoformat(), r.calls, r.warnings, r.critical, r.promises,
+        out.writerow([r.week, r.monday.isoformat(), r.agent or "未设置", r.calls, r.warnings, r.critical, r.promises,
                       "；".join(f"{t} {n}" for t, n in r.by_rule)])
     return "\ufeff" + buf.getvalue()

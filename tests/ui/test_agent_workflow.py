@@ -89,10 +89,15 @@ def test_review_filters_and_weekly_rollup(qtbot, demo, panel, tmp_path):
 
     marks = []
     demo.demo_mark.connect(lambda i, m: marks.append(m))
+    panel.set_agent_id(" Ａ１０２３ ")
+    panel.case_edit.setText("６２２２ ０２１２ ３４５６ ７８９０")
+    panel.case_edit.editingFinished.emit()
     assert demo.start("")
     qtbot.waitUntil(lambda: bool(marks), timeout=15000)
     demo.player.resume()
     qtbot.waitUntil(lambda: not demo.in_call, timeout=15000)
+    row = demo.store.list_sessions()[0]
+    assert row["agent_id"] == "A1023" and row["case_id"] == "6222021234567890"
     win = ReviewWindow(demo.store, kb=demo.kb)
     qtbot.addWidget(win)
     win.refresh()
@@ -107,10 +112,19 @@ def test_review_filters_and_weekly_rollup(qtbot, demo, panel, tmp_path):
     win.apply_filter()
     assert win.sessions == [] and "0 / 1" in win.filter_count.text()
     win.text_filter.clear()
+    win.case_filter.setText("３４５６ ７８９０")  # typed with full-width digits and a space
     win.apply_filter()
+    assert len(win.sessions) == 1 and win.table.item(0, 3).text() == "6222********7890"
+    win.agent_filter.setText("B9")
+    win.apply_filter()
+    assert win.sessions == []
+    win.agent_filter.setText("a10")
+    win.apply_filter()
+    assert len(win.sessions) == 1
     win.pages.setCurrentIndex(1)
     rows = win.rollup.rows
     assert len(rows) == 1 and rows[0].calls == 1 and rows[0].warnings >= 1 and rows[0].promises >= 1
+    assert rows[0].agent == "A1023"
     assert rows[0].by_rule and win.rollup.table.rowCount() == 1
     out = win.rollup.export_to(tmp_path / "汇总.csv").read_text(encoding="utf-8")
     assert out.startswith("\ufeff周,") and rows[0].week in out

@@ -21,7 +21,7 @@ def test_review_lists_and_opens_the_demo_session(qtbot, demo, panel, tmp_path):
     win.refresh()
     assert sid in win.session_ids()
     row = win.session_ids().index(sid)
-    assert win.table.item(row, 3).text().startswith("1")  # one warning
+    assert win.table.item(row, 5).text().startswith("1")  # one warning (columns: 日期 时长 坐席 案件 话术 警告 状态)
     win.table.selectRow(row)
     assert win.session_id == sid
     html = win.transcript.toPlainText()
@@ -37,7 +37,7 @@ def test_review_lists_and_opens_the_demo_session(qtbot, demo, panel, tmp_path):
     out = win.export_to(tmp_path / "call.md", "markdown")
     assert (out.stat().st_mode & 0o777) == 0o600
     text = out.read_text(encoding="utf-8")
-    assert sid in text and "回访" in text
+    assert text.startswith("# 通话记录") and "回访" in text and sid not in text  # a report for people: no ids
 
 
 def test_review_without_store_shows_banner(qtbot):
