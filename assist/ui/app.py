@@ -288,10 +288,24 @@ class CallController(QObject):
             self.panel.status.setText("正在结束通话，整理最后几句……")
             threading.Thread(target=self.listener.stop, name="assist-listen-stop", daemon=True).start()
 
-    def _on_call_ended(self, _evt) -> None:
+    def _on_call_ended(self, evt) -> None:
         self.call = None
         self.player = None
         self.listener = None
+        self._show_summary(evt.session_id)
+
+    def _show_summary(self, session_id: str) -> None:
+        """The end-of-call card (the recorder, subscribed before the bridge, has written the end)."""
+        if self.store is None or not session_id:
+            return
+        from assist.store import StoreError
+
+        try:
+            summary = self.store.summary(session_id, kb=self.kb)
+        except (StoreError, sqlite3.Error) as e:
+            log.warning("no end-of-call summary: %s", e)
+            return
+        self.panel.summary_card.show_summary(summary)
 
     def shutdown(self) -> None:
         """Window closing: stop the call, write what is buffered (GUI thread)."""

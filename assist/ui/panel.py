@@ -45,6 +45,7 @@ from assist.ui.cards import SuggestionCards
 from assist.ui.help_overlay import SHORTCUTS, HelpOverlay
 from assist.ui.case_id_edit import CaseIdEdit
 from assist.ui.stepper import StageStepper
+from assist.ui.summary_card import SummaryCard
 from assist.ui.theme import (
     DEFAULT_FONT_PT,
     MAX_FONT_PT,
@@ -178,6 +179,9 @@ class Panel(QWidget):
         self.warning_banner = WarningBanner()
         self.warning_banner.acknowledged.connect(self._on_acknowledged)
         lay.addWidget(self.warning_banner)
+        self.summary_card = SummaryCard()
+        self.summary_card.review_requested.connect(self.review_requested.emit)
+        lay.addWidget(self.summary_card)
 
         # Status and the input meters share one row: call time, then a short meter per channel
         # (the device's full name is in the meter's tooltip).
@@ -510,6 +514,7 @@ class Panel(QWidget):
         self.transcript.clear_call()
         self.cards.clear_call()
         self.warning_banner.clear_call()
+        self.summary_card.hide()
         self.throttle.clear()
         self._stop_flash()
         if first and self.notes.toPlainText():

@@ -128,3 +128,20 @@ def test_review_filters_and_weekly_rollup(qtbot, demo, panel, tmp_path):
     assert rows[0].by_rule and win.rollup.table.rowCount() == 1
     out = win.rollup.export_to(tmp_path / "汇总.csv").read_text(encoding="utf-8")
     assert out.startswith("\ufeff周,") and rows[0].week in out
+
+
+def test_end_of_call_summary_card(qtbot, demo, panel):
+    marks = []
+    demo.demo_mark.connect(lambda i, m: marks.append(m))
+    assert demo.start("")
+    qtbot.waitUntil(lambda: bool(marks), timeout=15000)
+    panel.copy_answer()
+    demo.player.resume()
+    qtbot.waitUntil(lambda: not demo.in_call, timeout=15000)
+    qtbot.waitUntil(lambda: panel.summary_card.isVisible(), timeout=5000)
+    text = panel.summary_card.body.text()
+    assert "还款承诺：" in text and "10,000 元" in text
+    assert "合规警告" in text and "未确认" in text and "要求转账到个人账户" in text
+    assert "采用的答案：" in text and "采用的答案：无" not in text
+    panel.summary_card.done_button.click()
+    assert not panel.summary_card.isVisible()
