@@ -12,8 +12,9 @@ or any character that sounds the same (``争信`` finds 征信), so ``征xin`` f
 The index keeps, per group of fields (questions, paraphrases and examples,
 tags, answers), the positions of every character under each of its readings
 (sorted numpy arrays). A query of pieces p1…pk matches where p1 is at position
-i, p2 at i+1, …: a few vectorised binary searches, not a scan of the text, which keeps a keystroke far
-under the browser's budget with 10 000 FAQs. Ranked by where the match is
+i, p2 at i+1, …: a few vectorised binary searches, not a scan of the text (with
+10 000 FAQs a keystroke costs tens of milliseconds: bench/bench_panel.py
+--browser). Ranked by where the match is
 (question before paraphrase before answer) and how (characters, whole syllables,
 syllable being typed, initials, same sound, near spelling); no cap unless the
 caller asks. Qt-free; one instance per thread (it caches per query).
