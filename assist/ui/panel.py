@@ -161,6 +161,7 @@ class Panel(QWidget):
         self.top_button.toggled.connect(self.set_on_top)
         self.dock_button = menu.addAction("停靠到屏幕右侧", self.dock_right)
         self.agent_action = menu.addAction("坐席工号…", self.ask_agent_id)
+        self.devices_action = menu.addAction("选择耳机和软电话输出…", self.choose_devices)
         menu.addSeparator()
         self.review_button = menu.addAction("回顾以往通话", self.review_requested.emit)
         self.help_action = menu.addAction("快捷键一览（F1）", self.show_help)
@@ -312,6 +313,11 @@ class Panel(QWidget):
         if self.quiet_button.isChecked() != self.quiet:
             self.quiet_button.setChecked(self.quiet)
         self._save_setting("quiet", "true" if self.quiet else "false")
+
+    def choose_devices(self) -> None:
+        from assist.ui.device_dialog import DeviceDialog
+
+        DeviceDialog(self).exec()
 
     def ask_agent_id(self) -> None:
         """Menu: the agent's staff number, saved on this machine and put on every call."""

@@ -145,3 +145,32 @@ def test_end_of_call_summary_card(qtbot, demo, panel):
     assert "采用的答案：" in text and "采用的答案：无" not in text
     panel.summary_card.done_button.click()
     assert not panel.summary_card.isVisible()
+
+
+def test_device_dialog_saves_the_choice_per_machine(qtbot):
+    from assist.audio.devices import InputDevice
+    from assist.config import load_config
+    from assist.ui.device_dialog import DeviceDialog
+
+    fake = [InputDevice(0, "耳机麦克风", "pulse", 1, 48000, True), InputDevice(1, "软电话回环", "pulse", 2, 48000)]
+    dlg = DeviceDialog(list_inputs=lambda: fake)
+    qtbot.addWidget(dlg)
+    dlg.agent_box.setCurrentIndex(dlg.agent_box.findData("耳机麦克风"))
+    dlg.customer_box.setCurrentIndex(dlg.customer_box.findData("软电话回环"))
+    dlg.save()
+    cfg = load_config()
+    assert (cfg.agent_device, cfg.customer_device) == ("耳机麦克风", "软电话回环")
+    again = DeviceDialog(list_inputs=lambda: [])  # headset unplugged since: still shown, marked
+    qtbot.addWidget(again)
+    assert "没有连接" in again.agent_box.currentText()
+
+
+def test_device_dialog_without_audio_says_why(qtbot):
+    from assist.ui.device_dialog import DeviceDialog
+
+    def broken():
+        raise OSError("PortAudio library not found")
+
+    dlg = DeviceDialog(list_inputs=broken)
+    qtbot.addWidget(dlg)
+    assert "找不到音频输入设备" in dlg.problem.text() and not dlg.problem.isHidden()
