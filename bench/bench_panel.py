@@ -97,6 +97,9 @@ def bench_browser(n: int) -> int:
     browser = KbBrowser()
     browser.resize(860, 560)
     browser.show()
+    while not browser.watcher.settled:  # the shipped KB loads on a worker: let it land, then replace it
+        app.processEvents()
+        time.sleep(0.01)
     browser.set_kb(kb)
     app.processEvents()
     lat: list[float] = []
