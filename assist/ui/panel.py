@@ -1,9 +1,11 @@
 """The live side panel: what the agent looks at during a call.
 
-Top to bottom: the call button and playbook picker, a notice banner for setup
-problems, the red compliance banner, the input devices with live levels, the
-FAQ and next-line cards, the stage stepper, the transcript and the notes box.
-The panel never talks to the engine, store or audio: it receives events in its
+Top to bottom: the call button and playbook picker; the case number, 知识库,
+安静 and the 更多 menu; a notice banner for setup problems; the red compliance
+banner; the end-of-call card; status with the live input levels; the stage
+stepper; the FAQ and next-line cards; the transcript and the notes box. On a
+short screen the less urgent parts give way (``fit_to_height``). Every action
+has a key (``help_overlay.SHORTCUTS``). The panel never talks to the engine, store or audio: it receives events in its
 ``on_*`` slots (connected to ``EventBridge`` signals, queued onto the GUI
 thread) and asks for things through its own signals, which ``app`` wires to
 the call controller. Everything here runs on the GUI thread.
