@@ -31,11 +31,25 @@ def panel(qtbot):
 
 
 @pytest.fixture
-def demo(qtbot, panel):
-    """A panel wired to a controller that plays the demo call fast, pausing at the marked line."""
+def demo(qtbot, panel, tmp_path):
+    """A panel wired to a controller that plays the demo call fast, pausing at the marked line.
+
+    The demo call starts now, whatever the hour; the shipped KB's calling-hours rule (08:00–21:00)
+    would add a warning to it in the evening. The tests are about the call's content, so they run
+    on a copy of the KB whose calling hours cover the whole day.
+    """
+    import shutil
+
+    from assist.knowledge import default_kb_dir
     from assist.ui.app import CallController
 
-    ctl = CallController(panel, demo=True, demo_fast=True, pause_on_mark=True)
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(default_kb_dir(), kb_dir)
+    for f in (kb_dir / "rules").glob("*.yaml"):
+        text = f.read_text(encoding="utf-8")
+        f.write_text(text.replace('start: "08:00"', 'start: "00:00"').replace('end: "21:00"', 'end: "23:59"'),
+                     encoding="utf-8")
+    ctl = CallController(panel, kb_dir=kb_dir, demo=True, demo_fast=True, pause_on_mark=True)
     qtbot.waitUntil(lambda: ctl.kb_watcher.settled, timeout=15000)  # the KB loads on a worker thread
     yield ctl
     ctl.shutdown()
