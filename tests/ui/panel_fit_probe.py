@@ -11,6 +11,8 @@ does: full available height (screen minus a 40-pixel taskbar, scaled).
 import json
 import os
 import sys
+from datetime import date, datetime
+from datetime import time as dtime
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -40,7 +42,10 @@ def main() -> int:
     panel.set_kb(kb)
     events: list = []
     call = Call(AssistEngine(kb), subscribers=(events.append,))
-    call.start(devices={"agent": "耳机麦克风", "customer": "软电话输出"})
+    # A call at 10:00 today, so the moment is the same whatever the hour the test runs at
+    # (in the evening the calling-hours rule would queue a second warning).
+    ten = datetime.combine(date.today(), dtime(10, 0)).timestamp()
+    call.start(devices={"agent": "耳机麦克风", "customer": "软电话输出"}, started_at=ten)
     for line in load_demo():
         call.hear(Utterance(line.speaker, line.text, line.start, line.end, final=True, segment=f"s{line.start}"))
         if line.mark:
