@@ -38,6 +38,7 @@ def demo(qtbot, panel, tmp_path):
     would add a warning to it in the evening. The tests are about the call's content, so they run
     on a copy of the KB whose calling hours cover the whole day.
     """
+    import re
     import shutil
 
     from assist.knowledge import default_kb_dir
@@ -47,8 +48,8 @@ def demo(qtbot, panel, tmp_path):
     shutil.copytree(default_kb_dir(), kb_dir)
     for f in (kb_dir / "rules").glob("*.yaml"):
         text = f.read_text(encoding="utf-8")
-        f.write_text(text.replace('start: "08:00"', 'start: "00:00"').replace('end: "21:00"', 'end: "23:59"'),
-                     encoding="utf-8")
+        text = re.sub(r'start: "\d\d:\d\d"', 'start: "00:00"', text)
+        f.write_text(re.sub(r'end: "\d\d:\d\d"', 'end: "23:59"', text), encoding="utf-8")
     ctl = CallController(panel, kb_dir=kb_dir, demo=True, demo_fast=True, pause_on_mark=True)
     qtbot.waitUntil(lambda: ctl.kb_watcher.settled, timeout=15000)  # the KB loads on a worker thread
     yield ctl
