@@ -79,6 +79,7 @@ def result_record(index: int, r: AssistResult) -> dict:
         "suggestions": [{"text": s.text, "stage_index": s.stage_index, "kind": s.kind} for s in r.suggestions],
         "warnings": [{"rule": w.rule_id, "severity": w.severity, "message": w.message, "span": list(w.span),
                       "source": w.source, "evidence": w.evidence, "found_by": w.found_by} for w in r.warnings],
+        "party": None if r.party is None else party_record(r.party, r.party_changed),
     }
 
 
@@ -95,6 +96,10 @@ def _semantics_or_notice(kb):
         reason = f"语义模型出错（{type(e).__name__}）"
     print(f"提示：{reason}，本次只按字面匹配（结果照常输出，理解换种说法的能力较弱）。", file=sys.stderr)
     return None
+def party_record(p, changed: bool = False) -> dict:
+    """Who is on the line, as analyze and the post-call report print it."""
+    return {"kind": p.kind, "relation": p.relation, "label": p.label, "source": p.source,
+            "evidence": p.evidence, "at_index": p.at_index, "changed": changed}
 
 
 def cmd_analyze(args) -> int:
@@ -109,7 +114,9 @@ def cmd_analyze(args) -> int:
     utterances = read_transcript(args.transcript)
     kb = open_kb(args)
     try:
-        engine = AssistEngine(kb, playbook_id=args.playbook, call_started_at=started)
+        # a transcript with customer (or mixed) lines had a channel that carried the answers
+        heard = any(u.speaker in ("customer", "unknown") for u in utterances)
+        engine = AssistEngine(kb, playbook_id=args.playbook, call_started_at=started, customer_channel=heard)
     except UnknownPlaybook as e:
         raise UsageError(str(e)) from None
     engine.attach_semantics(_semantics_or_notice(kb))

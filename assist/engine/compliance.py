@@ -17,10 +17,14 @@ explicit pass pattern (``unless``) matches or the line is a protective negation
 Partial results are checked by the patterns alone (cheap; the detector costs one
 encoder call), so a line the detector catches is flagged when it is final.
 Every warning carries its evidence: the matched words, or the nearest example.
+Rules that declare ``parties`` apply only while that party is on the line (see
+``assist.engine.party``); what a party rule may say depends on whether answers
+can be heard at all (``_party_severity``).
 One checker per call; runs on the engine's thread.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -32,7 +36,7 @@ from assist.engine.compliance_examples import ExampleDetector, ExampleVerdict
 from assist.engine.patterns import PatternTimeout, SafePattern, compile_pattern
 from assist.engine.patterns import search as safe_search
 from assist.zh.text import Compact, compact, syllables
-from assist.events import ComplianceWarning, Utterance
+from assist.events import ComplianceWarning, PartyState, Utterance
 from assist.knowledge.model import KnowledgeBase, Rule
 from assist.semantics import Encoder
 
@@ -205,9 +209,16 @@ class ComplianceChecker:
             return self._warning(rule, c.span_in_original(m.start(), m.end()), utt.text, "sequence")
         return None
 
-    def check(self, utt: Utterance, query: np.ndarray | None = None) -> tuple[ComplianceWarning, ...]:
+    def check(self, utt: Utterance, query: np.ndarray | None = None, *, party: PartyState | None = None,
+              answers_audible: bool = False) -> tuple[ComplianceWarning, ...]:
         """Warnings for one utterance of the call. ``query``: the line's sentence vector when the
-        engine has already encoded it (else the detector encodes the line itself)."""
+        engine has already encoded it (else the detector encodes the line itself).
+
+        ``party``: who is on the line before this utterance (None: not tracked, read as
+        unknown). ``answers_audible``: the customer's answers reach the engine (a customer
+        or mixed channel, or the customer has been heard), so an unconfirmed party is
+        really unconfirmed rather than unheard.
+        """
         if not utt.text.strip():
             return ()
         c = compact(utt.text)
@@ -220,9 +231,13 @@ class ComplianceChecker:
                 continue
             if rule.id in self.switched_off:
                 continue
+            if rule.parties and not party_applies(rule.parties, party):
+                continue
             try:
                 if rule.kind == "pattern":
                     w = self._pattern_warning(cr, c, utt.text)
+                    if w and rule.parties:
+                        w = _party_severity(w, party, answers_audible, utt.speaker)
                 else:
                     if not utt.final or rule.id in self.fired_once:
                         continue
@@ -243,6 +258,10 @@ class ComplianceChecker:
             else:
                 verdict = self.detector.nearest(utt.text) if self._encode_lines else None
             w = self._example_warning(verdict, c, utt)
+            rule = self._by_id[w.rule_id].rule if w else None
+            if w and rule is not None and rule.parties:  # by meaning too, a party rule needs its party
+                w = (_party_severity(w, party, answers_audible, utt.speaker)
+                     if party_applies(rule.parties, party) else None)
             if w:
                 out.append(w)
         out.sort(key=lambda w: ("critical", "warning", "info").index(w.severity))
@@ -258,7 +277,8 @@ class ComplianceChecker:
         utt = Utterance("agent", text)
         out = []
         for cr in self.rules:
-            if cr.rule.kind != "pattern":
+            # a suggestion is said to the debtor: rules for other parties do not judge it here
+            if cr.rule.kind != "pattern" or cr.rule.parties:
                 continue
             try:
                 w = self._pattern_warning(cr, c, text)
@@ -268,6 +288,8 @@ class ComplianceChecker:
                 out.append(w)
         if not out and self.detector is not None:
             w = self._example_warning(self.detector.nearest(text, exclude=exclude), c, utt)
+            if w and self._by_id[w.rule_id].rule.parties:
+                w = None
             if w and w.severity != "info":
                 out.append(w)
         return tuple(out)
@@ -288,3 +310,31 @@ def _switched_off_warning(rule: Rule) -> ComplianceWarning:
 def _hhmm(value: str) -> int:
     h, _, m = str(value).partition(":")
     return int(h) * 60 + int(m or 0)
+
+
+def party_applies(parties: tuple[str, ...], party: PartyState | None) -> bool:
+    """Does a rule declared for ``parties`` apply while ``party`` is on the line?"""
+    kind = party.kind if party is not None else "unknown"
+    if kind in parties:
+        return True
+    return kind == "third_party" and party is not None and (party.relation or "other") in parties
+
+
+def _party_severity(w: ComplianceWarning, party: PartyState | None, answers_audible: bool,
+                    speaker: str) -> ComplianceWarning:
+    """Party rules speak only as loud as the evidence for the party allows.
+
+    * Nobody confirmed and no answer can be heard (the agent's channel alone): the
+      answer may well have been given off-channel, so a reminder (info), not a warning.
+    * One mixed channel (speaker unknown): the line may be the other person's own words
+      (他欠你们多少钱？), so never more than a warning.
+    """
+    kind = party.kind if party is not None else "unknown"
+    severity = w.severity
+    if kind in ("unknown", "refused") and not answers_audible:
+        severity = "info"
+    elif speaker == "unknown" and severity == "critical":
+        severity = "warning"
+    if severity == w.severity:
+        return w
+    return dataclasses.replace(w, severity=severity)
