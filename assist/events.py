@@ -211,6 +211,19 @@ class CallStarted:
     model: str = ""
     kb_version: str = ""
     demo: bool = False  # a demo or training call: stored apart from real calls (marked 演示)
+    case_id: str = ""  # the debtor's case, when the agent gave one (the contact ledger counts it)
+
+
+@dataclass(frozen=True)
+class ContactLimit:
+    """At call start: how often this case was reached today (``reached``: the daily limit is hit)."""
+
+    case_id: str
+    connected: int
+    attempts: int
+    limit: int
+    reached: bool
+    message: str  # Chinese, for the panel
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ import argparse
 import sys
 
 from assist import __version__
-from assist.cli import analyze, app, audio, kb, sessions
+from assist.cli import analyze, app, audio, kb, ledger, sessions
 from assist.errors import AssistError
 
-GROUPS = (analyze, kb, sessions, audio, app)
+GROUPS = (analyze, kb, sessions, ledger, audio, app)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,6 +20,11 @@ def register(sub) -> None:
     p.add_argument("transcript", help='JSON Lines: {"speaker": "agent|customer|unknown", "text": ..., "start": s, "end": s}; - for stdin')
     p.add_argument("--playbook", help="playbook id (default: the one that fits the call)")
     p.add_argument("--started-at", metavar="ISO", help="call start time, for the calling-hours rule (e.g. 2026-11-23T21:30)")
+    p.add_argument("--post-call", action="store_true",
+                   help="print the post-call compliance report of the whole call as one JSON object instead")
+    p.add_argument("--case-id", metavar="ID", help="the debtor's case id: warns at the first line when the contact "
+                   "ledger shows the day's limit of connected calls reached (the analysis itself is not counted)")
+    p.add_argument("--ledger", metavar="FILE", help="contact ledger file (default: ledger.db in the data folder)")
     add_kb_option(p)
     p.set_defaults(func=cmd_analyze)
 
@@ -119,6 +124,19 @@ def cmd_analyze(args) -> int:
         engine = AssistEngine(kb, playbook_id=args.playbook, call_started_at=started, customer_channel=heard)
     except UnknownPlaybook as e:
         raise UsageError(str(e)) from None
+    contacts = _contact_status(args, started)
+    out = sys.stdout
+    if args.post_call:
+        from assist.engine.post_call import post_call_check
+
+        report = post_call_check(kb, utterances, started_at=started, customer_channel=heard).as_dict()
+        if contacts is not None:
+            report["contacts"] = {"case_id": contacts.case_id, "day": contacts.day.isoformat(),
+                                  "connected": contacts.connected, "attempts": contacts.attempts,
+                                  "limit": contacts.limit, "reached": contacts.reached, "message": contacts.message}
+        out.write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+        out.flush()
+        return 0
     engine.attach_semantics(_semantics_or_notice(kb))
     records = []
     for i, u in enumerate(utterances):
@@ -126,8 +144,27 @@ def cmd_analyze(args) -> int:
         for notice in r.notices:
             print(f"提示：{notice}", file=sys.stderr)
         records.append(result_record(i, r))
-    out = sys.stdout
+    if contacts is not None and contacts.reached and records:
+        records[0]["warnings"].insert(0, {"rule": "contact_limit", "severity": "warning", "message": contacts.message,
+                                          "span": [0, 0], "source": CONTACT_LIMIT_SOURCE})
     for rec in records:
         out.write(json.dumps(rec, ensure_ascii=False) + "\n")
     out.flush()
     return 0
+
+
+CONTACT_LIMIT_SOURCE = "《金融机构个人消费类贷款催收工作指引（试行）》：同一债务人每日接通的催收电话不超过 3 次"
+
+
+def _contact_status(args, started):
+    """The case's count for the call's day from the contact ledger; None without --case-id."""
+    if args.case_id is None:
+        return None
+    from assist.store.ledger import LedgerError, check_case_id, open_ledger
+
+    try:
+        case_id = check_case_id(args.case_id)
+        with open_ledger(args.ledger) as ledger:
+            return ledger.status(case_id, started.date() if started else None)
+    except LedgerError as e:
+        raise UsageError(str(e)) from None
