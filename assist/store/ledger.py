@@ -31,7 +31,7 @@ from typing import Callable
 
 import sqlite_utils
 
-from assist.events import AssistResult, CallEnded, CallStarted
+from assist.events import AssistResult, CallEnded, CallStarted, ContactLimit
 from assist.store.connection import connect, ensure_private_file
 from assist.store.errors import StoreError
 from assist.store.paths import data_dir
@@ -322,11 +322,14 @@ class LedgerRecorder:
     the ledger counts cases, and a call without one cannot be attributed.
     """
 
-    def __init__(self, ledger: ContactLedger, on_status: Callable[[DayStatus], None] | None = None,
-                 agent: str = "", clock: Callable[[], float] = time.time):
+    def __init__(self, ledger: ContactLedger, on_status: Callable[[ContactLimit], None] | None = None,
+                 agent: str = "", clock: Callable[[], float] = time.time,
+                 case_id: Callable[[], str] | None = None):
+        """``case_id``: where to read the case when CallStarted carries none (the panel's field)."""
         self.ledger = ledger
         self.on_status = on_status
         self.agent = agent
+        self._case_source = case_id
         self._clock = clock
         self._case_id = ""
         self._session = ""
@@ -335,10 +338,18 @@ class LedgerRecorder:
 
     def __call__(self, event: object) -> None:
         if isinstance(event, CallStarted):
-            self._case_id = getattr(event, "case_id", "") or ""
+            case_id = event.case_id or (self._case_source() if self._case_source else "")
             self._session, self._started, self._heard = event.session_id, event.started_at, False
+            try:
+                self._case_id = check_case_id(case_id) if case_id else ""
+            except LedgerError as e:  # a mistyped case id: say so, count nothing
+                self._case_id = ""
+                if self.on_status:
+                    self.on_status(ContactLimit(case_id, 0, 0, self.ledger.daily_limit, False, str(e)))
+                return
             if self._case_id and self.on_status:
-                self.on_status(self.ledger.status(self._case_id, datetime.fromtimestamp(event.started_at).date()))
+                s = self.ledger.status(self._case_id, datetime.fromtimestamp(event.started_at).date())
+                self.on_status(ContactLimit(s.case_id, s.connected, s.attempts, s.limit, s.reached, s.message))
         elif isinstance(event, AssistResult):
             if event.utterance.final and event.utterance.speaker in ("customer", "unknown") and event.utterance.text.strip():
                 self._heard = True

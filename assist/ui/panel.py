@@ -39,6 +39,7 @@ from assist.events import (
     StoreProblem,
 )
 from assist.ui.cards import SuggestionCards
+from assist.ui.party_bar import PartyBar
 from assist.ui.stepper import StageStepper
 from assist.ui.theme import (
     DEFAULT_FONT_PT,
@@ -147,6 +148,8 @@ class Panel(QWidget):
 
         self.status = QLabel("未在通话中 · 按 F8 开始", objectName="muted")
         lay.addWidget(self.status)
+        self.party_bar = PartyBar()  # who is on the line (F7 sets it), case id, today's contacts
+        lay.addWidget(self.party_bar)
         devices = QGridLayout()
         devices.setHorizontalSpacing(6)
         devices.setVerticalSpacing(2)
@@ -328,6 +331,7 @@ class Panel(QWidget):
         self.call_started_at = evt.started_at
         self._heard_until = 0.0
         self.transcript.clear_call()
+        self.party_bar.clear_call()
         self.cards.clear_call()
         self.warning_banner.clear_call()
         self._stop_flash()
@@ -370,6 +374,8 @@ class Panel(QWidget):
         if utt.end is not None and utt.end > self._heard_until:
             self._heard_until = utt.end
             self._update_status()
+        if result.party is not None and result.party != self.party_bar.party:
+            self.party_bar.show_party(result.party)
         self.transcript.show_utterance(utt, result.warnings)
         self.cards.show_result(result)
         if result.stage is not None:

@@ -106,7 +106,7 @@ def test_recorder_counts_the_call_and_reports_the_day_at_start(ledger):
         rec(AssistResult(Utterance("customer", "喂")))
         rec(CallEnded("s%d" % n, start + 60))
     rec(CallStarted("s3", None, ts("14:00"), case_id="CJ-1"))
-    assert [s.connected for s in seen] == [0, 1, 2, 3] and seen[-1].reached
+    assert [s.connected for s in seen] == [0, 1, 2, 3] and seen[-1].reached and "上限 3 次" in seen[-1].message
     rec(CallEnded("s3", ts("14:01")))  # nobody answered: an attempt
     s = ledger.status("CJ-1", DAY)
     assert (s.connected, s.attempts) == (3, 4)
@@ -146,3 +146,16 @@ def test_ledger_cli_import_names_bad_rows(tmp_path):
     r = subprocess.run([sys.executable, "-m", "assist", "ledger", "--ledger", str(tmp_path / "l.db"), "import", str(p)],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "已导入 1 条" in r.stdout and "第 3 行" in r.stderr
+
+
+def test_recorder_reads_the_panels_case_id_and_reports_a_bad_one(ledger):
+    seen, case = [], ["CJ-5"]
+    rec = LedgerRecorder(ledger, on_status=seen.append, case_id=lambda: case[0])
+    rec(CallStarted("s1", None, ts("09:00")))
+    rec(CallEnded("s1", ts("09:01")))
+    assert ledger.status("CJ-5", DAY).attempts == 1 and seen[0].case_id == "CJ-5"
+    case[0] = "坏 号"
+    rec(CallStarted("s2", None, ts("10:00")))
+    rec(CallEnded("s2", ts("10:01")))
+    assert "格式不对" in seen[-1].message and not seen[-1].reached
+    assert [r["case_id"] for r in ledger.rows()] == ["CJ-5"]
