@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assist.ui.post_call_view import post_call_html
 from assist.ui.theme import SPEAKER_LABELS
 from assist.ui.warning_banner import NoticeBanner
 
@@ -85,6 +86,8 @@ class ReviewWindow(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.transcript, "通话记录")
         self.tabs.addTab(self.summary_view, "通话总结")
+        self.compliance_view = QTextBrowser()  # the post-call check (assist.ui.post_call_view)
+        self.tabs.addTab(self.compliance_view, "合规复查")
         self.notes = QPlainTextEdit()
         self.notes.setPlaceholderText("本次通话的备注（自动保存）")
         self.notes.setMaximumHeight(110)
@@ -194,6 +197,7 @@ class ReviewWindow(QWidget):
         self.header.setText(f"会话 {sid} · {when} · {summary.get('playbook_title') or s.get('playbook_id') or '自动'}")
         self.transcript.setHtml(self._transcript_html(bundle))
         self.summary_view.setHtml(self._summary_html(summary))
+        self.compliance_view.setHtml(post_call_html(self.kb, bundle))
         self._loading = True
         self.notes.setPlainText(s.get("notes") or "")
         self._loading = False
