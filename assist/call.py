@@ -54,6 +54,8 @@ class Call:
             self.started_at = started_at if started_at is not None else self._clock()
             self.session_id = session_id or uuid.uuid4().hex[:12]
             self.engine.reset(call_started_at=datetime.fromtimestamp(self.started_at))
+            if devices:  # a customer or mixed channel carries the answers to "请问是XX本人吗"
+                self.engine.customer_channel = bool({"customer", "unknown"} & set(devices))
             event = CallStarted(
                 session_id=self.session_id,
                 playbook_id=self.engine.fixed_playbook_id,

@@ -187,3 +187,21 @@ def test_kb_check_names_a_bad_party_in_chinese(tmp_path):
     _, issues = collect_issues(root)
     msgs = [str(i) for i in issues]
     assert any("rules/context.yaml:" in m and "famly" in m and "family" in m for m in msgs), msgs
+
+
+def test_a_live_call_with_a_customer_device_hears_answers_and_the_agents_key_is_published():
+    from assist.call import Call
+    from assist.events import PartyChanged
+
+    events = []
+    call = Call(AssistEngine(KB), subscribers=(events.append,))
+    call.start(devices={"agent": "耳机", "customer": "软电话"})
+    r = call.hear(Utterance("agent", "您的账单已经逾期了"))
+    assert [(w.rule_id, w.severity) for w in r.warnings] == [("unverified_detail", "warning")]
+    call.set_party("third_party", "friend")
+    changed = [e for e in events if isinstance(e, PartyChanged)]
+    assert changed and changed[0].party.label == "第三人（朋友）" and changed[0].party.source == "agent"
+    call.end()
+    call.start(devices={"agent": "耳机"})  # the agent's microphone alone: answers cannot be heard
+    r = call.hear(Utterance("agent", "您的账单已经逾期了"))
+    assert [(w.rule_id, w.severity) for w in r.warnings] == [("unverified_detail", "info")]
