@@ -126,10 +126,12 @@ def cmd_analyze(args) -> int:
         raise UsageError(str(e)) from None
     contacts = _contact_status(args, started)
     out = sys.stdout
+    semantics = _semantics_or_notice(kb)
     if args.post_call:
         from assist.engine.post_call import post_call_check
 
-        report = post_call_check(kb, utterances, started_at=started, customer_channel=heard).as_dict()
+        report = post_call_check(kb, utterances, started_at=started, customer_channel=heard,
+                                 semantics=semantics).as_dict()
         if contacts is not None:
             report["contacts"] = {"case_id": contacts.case_id, "day": contacts.day.isoformat(),
                                   "connected": contacts.connected, "attempts": contacts.attempts,
@@ -137,7 +139,7 @@ def cmd_analyze(args) -> int:
         out.write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
         out.flush()
         return 0
-    engine.attach_semantics(_semantics_or_notice(kb))
+    engine.attach_semantics(semantics)
     records = []
     for i, u in enumerate(utterances):
         r = engine.process(u)

@@ -46,7 +46,7 @@ class UnknownPlaybook(AssistError, ValueError):
 class AssistEngine:
     def __init__(self, kb: KnowledgeBase, playbook_id: str | None = None,
                  call_started_at: datetime | None = None, semantics: KbSemantics | None = None, *,
-                 encoder=None, customer_channel: bool = False):
+                 customer_channel: bool = False):
         """``customer_channel``: the customer's speech reaches the engine (a customer or a
         mixed channel), so an identity question nobody answers is really unanswered."""
         self.kb = kb
@@ -60,7 +60,7 @@ class AssistEngine:
         self.faq = FaqMatcher(kb, self.lexicon)
         self.trackers = {pid: StageTracker(pb, self.lexicon) for pid, pb in kb.playbooks.items()}
         self.compliance = ComplianceChecker(kb)
-        self.party = PartyTracker(encoder)
+        self.party = PartyTracker()
         self.customer_channel = customer_channel
         if semantics is not None:
             self.attach_semantics(semantics)
@@ -76,6 +76,7 @@ class AssistEngine:
         detector = ExampleDetector(self.kb, semantics.kb_encoder) if semantics is not None else None
         self._semantics = semantics
         self.compliance.attach(detector)
+        self.party.attach_semantics(semantics)  # answers to "请问是XX本人吗" by meaning too
 
     @property
     def semantics(self) -> KbSemantics | None:

@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
+
+import numpy as np
 
 from assist.events import PartyState, Utterance
 from assist.zh.text import compact, syllables
@@ -122,6 +124,7 @@ SEMANTIC_EXAMPLES: dict[tuple[str, str], tuple[str, ...]] = {
     ("third_party", "other"): ("我不是他", "他不在", "他出去了 不在这", "不是本人"),
     ("refused", ""): ("你是谁", "你找他什么事", "你先说什么事", "凭什么告诉你", "你哪里的"),
 }
+_ANSWERS_FOR = None  # (KbSemantics, SemanticAnswers): the last KB's example vectors, shared by calls
 SEMANTIC_MIN = 0.90  # e5 scores sit high and close together: demand a close paraphrase …
 SEMANTIC_MARGIN = 0.02  # … that beats every other reading clearly
 
@@ -179,10 +182,16 @@ def read_answer(text: str, *, after_question: bool) -> Reading | None:
 
 
 class SemanticAnswers:
-    """Example answers as vectors; ``read`` gives the closest reading if it is close and clear."""
+    """Example answers as vectors; ``read`` gives the closest reading if it is close and clear.
 
-    def __init__(self, encoder, examples: dict[tuple[str, str], Sequence[str]] = SEMANTIC_EXAMPLES):
+    ``encoder`` encodes the examples (the KB's cached encoder, so a new call costs nothing);
+    ``query`` encodes one live line (default: the same encoder).
+    """
+
+    def __init__(self, encoder, examples: dict[tuple[str, str], Sequence[str]] = SEMANTIC_EXAMPLES,
+                 query: Callable[[str], np.ndarray | None] | None = None):
         self.encoder = encoder
+        self.query = query or (lambda text: encoder.encode([text])[0])
         self.labels: list[tuple[str, str]] = []
         texts: list[str] = []
         for label, phrasings in examples.items():
@@ -192,7 +201,9 @@ class SemanticAnswers:
         self.vectors = encoder.encode(texts)
 
     def read(self, text: str) -> Reading | None:
-        v = self.encoder.encode([text])[0]
+        v = self.query(text)
+        if v is None:
+            return None
         scores = self.vectors @ v
         best: dict[tuple[str, str], float] = {}
         for label, s in zip(self.labels, scores):
@@ -215,6 +226,23 @@ class PartyTracker:
             except Exception:  # the encoder failed to load its vectors: lexical reading still works
                 self._semantic = None
         self.reset()
+
+    def attach_semantics(self, semantics) -> None:
+        """Read answers by meaning too, with the KB's encoder (``KbSemantics``); None: lexical only.
+
+        The example vectors are made once per KbSemantics (cached encoder), not once per call.
+        """
+        if semantics is None:
+            self._semantic = None
+            return
+        global _ANSWERS_FOR
+        if _ANSWERS_FOR is None or _ANSWERS_FOR[0] is not semantics:
+            try:
+                _ANSWERS_FOR = (semantics, SemanticAnswers(semantics.kb_encoder, query=semantics.encode_query))
+            except Exception:  # the encoder failed: lexical reading still works
+                self._semantic = None
+                return
+        self._semantic = _ANSWERS_FOR[1]
 
     def reset(self) -> None:
         self.state = PartyState()
@@ -258,7 +286,10 @@ class PartyTracker:
             return False
         reading = read_answer(utt.text, after_question=after_question)
         if reading is None and self._semantic is not None and len(t) <= 24:
-            reading = self._semantic.read(t)
+            try:
+                reading = self._semantic.read(t)
+            except Exception:  # the encoder broke mid-call: go on by wording alone
+                self._semantic = None
         if reading is None:
             return False
         current = self.state.kind

@@ -128,12 +128,13 @@ def _amounts(text: str) -> set[float]:
 
 def post_call_check(kb: KnowledgeBase, utterances: Sequence[Utterance], *,
                     started_at: datetime | None = None, customer_channel: bool | None = None,
-                    agent_party: Sequence[tuple[int, str, str]] = (), encoder=None) -> PostCallReport:
+                    agent_party: Sequence[tuple[int, str, str]] = (), semantics=None) -> PostCallReport:
     """The whole-call report for a finished call.
 
     ``customer_channel``: the customer's answers were recorded (None: yes if any customer or
     mixed line is present). ``agent_party``: the agent's own settings during the call, as
-    (utterance index it was set before, kind, relation).
+    (utterance index it was set before, kind, relation). ``semantics``: the KB's sentence
+    vectors (``KbSemantics``), to read answers by meaning as the live call did.
     """
     t0 = time.perf_counter()
     finals = [u for u in utterances if u.final and u.text.strip()]
@@ -141,7 +142,8 @@ def post_call_check(kb: KnowledgeBase, utterances: Sequence[Utterance], *,
         customer_channel = any(u.speaker in ("customer", "unknown") for u in finals)
     checker = ComplianceChecker(kb)
     checker.reset(started_at)
-    tracker = PartyTracker(encoder)
+    tracker = PartyTracker()
+    tracker.attach_semantics(semantics)
     overrides = sorted(agent_party)
     findings: list[Finding] = []
     party_at: list[PartyState] = []  # the party in effect when each line was said

@@ -17,8 +17,8 @@ FIXTURE = Path(__file__).parent / "data" / "party_kb"
 KB = load_kb(FIXTURE)
 
 
-def run(lines, customer_channel=False, encoder=None):
-    engine = AssistEngine(KB, customer_channel=customer_channel, encoder=encoder)
+def run(lines, customer_channel=False):
+    engine = AssistEngine(KB, customer_channel=customer_channel)
     return engine, [engine.process(Utterance(s, t)) for s, t in lines]
 
 
@@ -205,3 +205,24 @@ def test_a_live_call_with_a_customer_device_hears_answers_and_the_agents_key_is_
     call.start(devices={"agent": "耳机"})  # the agent's microphone alone: answers cannot be heard
     r = call.hear(Utterance("agent", "您的账单已经逾期了"))
     assert [(w.rule_id, w.severity) for w in r.warnings] == [("unverified_detail", "info")]
+
+
+def test_kb_semantics_attach_once_and_a_broken_encoder_falls_back_to_wording():
+    from types import SimpleNamespace
+
+    fake = _FakeEncoder()
+    sem = SimpleNamespace(kb_encoder=fake, encode_query=lambda t: fake.encode([t])[0])
+    tracker = PartyTracker()
+    tracker.attach_semantics(sem)
+    tracker.observe(Utterance("agent", "请问是王五先生吗"))
+    assert tracker.observe(Utterance("customer", "内人"))  # no pattern lists it; the encoder reads it
+    assert tracker.state.relation == "family"
+
+    def broken(_t):
+        raise RuntimeError("model gone")
+
+    tracker2 = PartyTracker()
+    tracker2.attach_semantics(SimpleNamespace(kb_encoder=fake, encode_query=broken))
+    tracker2.observe(Utterance("agent", "请问是王五先生吗"))
+    assert not tracker2.observe(Utterance("customer", "内人"))
+    assert tracker2.observe(Utterance("customer", "我是他老婆"))  # wording still works
