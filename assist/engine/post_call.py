@@ -154,7 +154,7 @@ def post_call_check(kb: KnowledgeBase, utterances: Sequence[Utterance], *,
             tracker.set_by_agent(kind, rel, at_index=i)
         tracker.observe(u)
         party_at.append(tracker.state)
-        live.append(list(checker.check(u, tracker.state,
+        live.append(list(checker.check(u, party=tracker.state,
                                        answers_audible=customer_channel or tracker.customer_heard)))
     final_party = tracker.state
 
@@ -175,7 +175,7 @@ def post_call_check(kb: KnowledgeBase, utterances: Sequence[Utterance], *,
                 check = "waiver"
             findings.append(Finding(check, w.severity, w.title, w.message, (_ev(i, u),), w.rule_id))
         if hindsight_checker and party_at[i].kind == "unknown" and u.speaker in AGENT:
-            for w in hindsight_checker.check(u, first_answer, answers_audible=True):
+            for w in hindsight_checker.check(u, party=first_answer, answers_audible=True):
                 if w.rule_id in {r.id for r in tp_rules} and not any(f.rule_id == w.rule_id and f.evidence[0].index == i
                                                                       for f in findings):
                     findings.append(Finding(
