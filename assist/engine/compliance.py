@@ -279,29 +279,34 @@ class ComplianceChecker:
         out.sort(key=lambda w: ("critical", "warning", "info").index(w.severity))
         return tuple(out)
 
-    def audit(self, text: str, exclude: str | None = None) -> tuple[ComplianceWarning, ...]:
+    def audit(self, text: str, exclude: str | None = None,
+              party: PartyState | None = None) -> tuple[ComplianceWarning, ...]:
         """Flags (warning or critical) for one line said by the agent outside any call: ``kb check``.
 
         ``exclude`` leaves that exemplar out of the detector's examples, so a script line or FAQ
         answer is judged by the others and not excused by being compliant by definition.
+        ``party``: who the line is said to; rules for other parties are left out (a suggestion,
+        said to the debtor, is judged without them; a party rule's examples with its party).
         """
         c = compact(text)
         utt = Utterance("agent", text)
         out = []
         for cr in self.rules:
-            # a suggestion is said to the debtor: rules for other parties do not judge it here
-            if cr.rule.kind != "pattern" or cr.rule.parties:
+            if cr.rule.kind != "pattern" or (cr.rule.parties and not (party and party_applies(cr.rule.parties, party))):
                 continue
             try:
                 w = self._pattern_warning(cr, c, text)
+                if w and cr.rule.parties:
+                    w = _party_severity(w, party, True, "agent")
             except PatternTimeout:
                 w = _switched_off_warning(cr.rule)
             if w and w.severity != "info":
                 out.append(w)
         if not out and self.detector is not None:
             w = self._example_warning(self.detector.nearest(text, exclude=exclude), c, utt)
-            if w and self._by_id[w.rule_id].rule.parties:
-                w = None
+            rule = self._by_id[w.rule_id].rule if w else None
+            if w and rule is not None and rule.parties:
+                w = _party_severity(w, party, True, "agent") if party and party_applies(rule.parties, party) else None
             if w and w.severity != "info":
                 out.append(w)
         return tuple(out)
