@@ -271,9 +271,10 @@ class ComplianceChecker:
                 verdict = self.detector.nearest(utt.text) if self._encode_lines else None
             w = self._example_warning(verdict, c, utt)
             rule = self._by_id[w.rule_id].rule if w else None
-            if w and rule is not None and rule.parties:  # by meaning too, a party rule needs its party
-                w = (_party_severity(w, party, answers_audible, utt.speaker)
-                     if party_applies(rule.parties, party) else None)
+            if w and rule is not None and rule.parties:
+                # party rules judge by their words only: "sounds like talk about money" is not a
+                # disclosure (请问刘伟在你们公司上班吗 came out near a third-party example)
+                w = None
             if w:
                 out.append(w)
         out.sort(key=lambda w: ("critical", "warning", "info").index(w.severity))
