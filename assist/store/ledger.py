@@ -22,6 +22,7 @@ import csv
 import hashlib
 import io
 import re
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from typing import Callable
 import sqlite_utils
 
 from assist.events import AssistResult, CallEnded, CallStarted, ContactLimit
-from assist.store.connection import connect, ensure_private_file
+from assist.store.connection import ensure_private_file
 from assist.store.errors import StoreError
 from assist.store.paths import data_dir
 
@@ -217,6 +218,20 @@ class ContactLedger:
         return result
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    """Plain SQLite (owner-only file, WAL, durable commits): the ledger holds case ids and times,
+    no transcript, and is meant to be exported and pooled; the session store's key does not cover it."""
+    conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        conn.close()
+        raise sqlite3.OperationalError(f"cannot use WAL mode on this file system (got {mode})")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return conn
+
+
 def default_ledger_path() -> Path:
     return data_dir() / LEDGER_FILENAME
 
@@ -226,7 +241,7 @@ def open_ledger(path: str | Path | None = None, daily_limit: int = DEFAULT_DAILY
     p = Path(path) if path else default_ledger_path()
     try:
         ensure_private_file(p)
-        conn = connect(p, writer=True)
+        conn = _connect(p)
     except Exception as e:  # locked, unreadable, not a database: the call goes on without a ledger
         raise LedgerError(f"无法打开联系记录库 {p}：{e}。请检查该文件或用 --ledger 指定其他位置。") from e
     db = sqlite_utils.Database(conn)
