@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Callable
 
 from assist.engine import AssistEngine
-from assist.events import AssistResult, CallEnded, CallStarted, Utterance
+from assist.events import AssistResult, CallEnded, CallStarted, PartyChanged, Utterance
 
 Subscriber = Callable[[object], None]
 
@@ -48,11 +48,14 @@ class Call:
                 logging.getLogger(__name__).exception("subscriber %r failed on %s: %s", fn, type(event).__name__, e)
 
     def start(self, *, session_id: str | None = None, devices: dict | None = None,
-              model: str = "", started_at: float | None = None, demo: bool = False) -> CallStarted:
+              model: str = "", started_at: float | None = None, demo: bool = False,
+              case_id: str = "") -> CallStarted:
         with self._lock:
             self.started_at = started_at if started_at is not None else self._clock()
             self.session_id = session_id or uuid.uuid4().hex[:12]
             self.engine.reset(call_started_at=datetime.fromtimestamp(self.started_at))
+            if devices:  # a customer or mixed channel carries the answers to "请问是XX本人吗"
+                self.engine.customer_channel = bool({"customer", "unknown"} & set(devices))
             event = CallStarted(
                 session_id=self.session_id,
                 playbook_id=self.engine.fixed_playbook_id,
@@ -61,6 +64,7 @@ class Call:
                 model=model,
                 kb_version=self.engine.kb.version,
                 demo=demo,
+                case_id=case_id,
             )
             self.publish(event)
             return event
@@ -71,6 +75,12 @@ class Call:
             result = self.engine.process(utterance)
             self.publish(result)
             return result
+
+    def set_party(self, kind: str, relation: str = "") -> None:
+        """The agent says who is on the line (the panel's key); subscribers get a PartyChanged."""
+        with self._lock:
+            state = self.engine.set_party(kind, relation)
+            self.publish(PartyChanged(state))
 
     def end(self, interrupted: bool = False) -> CallEnded:
         with self._lock:

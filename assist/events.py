@@ -98,6 +98,49 @@ class ComplianceWarning:
     found_by: str = "pattern"
 
 
+PartyKind = Literal["unknown", "debtor", "third_party", "refused"]
+PARTY_KINDS: tuple[str, ...] = ("unknown", "debtor", "third_party", "refused")
+# who a third party is to the debtor ("other": someone else answered, e.g. 他不在)
+PARTY_RELATIONS: tuple[str, ...] = ("family", "colleague", "friend", "wrong_number", "other")
+
+
+@dataclass(frozen=True)
+class PartyState:
+    """Who is on the line, as far as the call shows (see ``assist.engine.party``).
+
+    ``source`` is ``inferred`` (from the customer's answers) or ``agent`` (set by a key
+    in the panel; the agent's word stands until they change it). ``evidence`` is the
+    customer line the inference rests on, ``at_index`` its utterance number in the call.
+    """
+
+    kind: PartyKind = "unknown"
+    relation: str = ""  # one of PARTY_RELATIONS when kind is third_party
+    source: Literal["inferred", "agent", "none"] = "none"
+    evidence: str = ""
+    at_index: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The Chinese name the panel and reports show."""
+        if self.kind == "third_party":
+            return "第三人（" + _RELATION_LABELS.get(self.relation, "身份不明") + "）"
+        return _KIND_LABELS[self.kind]
+
+
+_KIND_LABELS = {"unknown": "身份未确认", "debtor": "债务人本人（已确认）", "third_party": "第三人",
+                "refused": "对方拒绝确认身份"}
+_RELATION_LABELS = {"family": "家属", "colleague": "同事", "friend": "朋友", "wrong_number": "打错电话",
+                    "other": "非本人"}
+
+
+@dataclass(frozen=True)
+class PartyChanged:
+    """The party state changed (inferred from an answer, or set by the agent)."""
+
+    party: PartyState
+    at_s: float | None = None
+
+
 @dataclass(frozen=True)
 class AssistResult:
     """The engine's answer to one utterance."""
@@ -113,6 +156,8 @@ class AssistResult:
     # one-off messages for the agent about the engine itself (Chinese), e.g. that the
     # sentence encoder failed and matching goes on by wording alone
     notices: tuple[str, ...] = ()
+    party: PartyState | None = None  # who is on the line after this utterance
+    party_changed: bool = False  # this utterance changed it
 
 
 @dataclass(frozen=True)
@@ -166,6 +211,19 @@ class CallStarted:
     model: str = ""
     kb_version: str = ""
     demo: bool = False  # a demo or training call: stored apart from real calls (marked 演示)
+    case_id: str = ""  # the debtor's case, when the agent gave one (the contact ledger counts it)
+
+
+@dataclass(frozen=True)
+class ContactLimit:
+    """At call start: how often this case was reached today (``reached``: the daily limit is hit)."""
+
+    case_id: str
+    connected: int
+    attempts: int
+    limit: int
+    reached: bool
+    message: str  # Chinese, for the panel
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ import argparse
 import sys
 
 from assist import __version__
-from assist.cli import analyze, app, audio, chinese_argparse, kb, sessions
+from assist.cli import analyze, app, audio, chinese_argparse, kb, ledger, sessions
 from assist.errors import AssistError
 
-GROUPS = (analyze, kb, sessions, audio, app)
+GROUPS = (analyze, kb, sessions, ledger, audio, app)
 
 
 def build_parser() -> argparse.ArgumentParser:

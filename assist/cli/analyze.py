@@ -20,6 +20,10 @@ def register(sub) -> None:
     p.add_argument("transcript", help='每行一个 JSON：{"speaker": "agent|customer|unknown", "text": …, "start": 秒, "end": 秒}；用 - 从标准输入读')
     p.add_argument("--playbook", help="话术编号（默认：按通话内容自动判断）")
     p.add_argument("--started-at", metavar="ISO", help="通话开始时间，用于催收时段规则（例如 2026-11-23T21:30）")
+    p.add_argument("--post-call", action="store_true",
+                   help="改为输出整通电话的通话后合规复查报告（一个 JSON 对象）")
+    p.add_argument("--case-id", metavar="案件号", help="债务人的案件号：联系记录显示当天接通次数已达上限时，在第一行给出警告（分析本身不计入次数）")
+    p.add_argument("--ledger", metavar="文件", help="联系记录库文件（默认：数据目录下的 ledger.db）")
     add_kb_option(p)
     p.set_defaults(func=cmd_analyze)
 
@@ -79,6 +83,7 @@ def result_record(index: int, r: AssistResult) -> dict:
         "suggestions": [{"text": s.text, "stage_index": s.stage_index, "kind": s.kind} for s in r.suggestions],
         "warnings": [{"rule": w.rule_id, "severity": w.severity, "message": w.message, "span": list(w.span),
                       "source": w.source, "evidence": w.evidence, "found_by": w.found_by} for w in r.warnings],
+        "party": None if r.party is None else party_record(r.party, r.party_changed),
     }
 
 
@@ -95,6 +100,10 @@ def _semantics_or_notice(kb):
         reason = f"语义模型出错（{type(e).__name__}）"
     print(f"提示：{reason}，本次只按字面匹配（结果照常输出，理解换种说法的能力较弱）。", file=sys.stderr)
     return None
+def party_record(p, changed: bool = False) -> dict:
+    """Who is on the line, as analyze and the post-call report print it."""
+    return {"kind": p.kind, "relation": p.relation, "label": p.label, "source": p.source,
+            "evidence": p.evidence, "at_index": p.at_index, "changed": changed}
 
 
 def cmd_analyze(args) -> int:
@@ -109,18 +118,54 @@ def cmd_analyze(args) -> int:
     utterances = read_transcript(args.transcript)
     kb = open_kb(args)
     try:
-        engine = AssistEngine(kb, playbook_id=args.playbook, call_started_at=started)
+        # a transcript with customer (or mixed) lines had a channel that carried the answers
+        heard = any(u.speaker in ("customer", "unknown") for u in utterances)
+        engine = AssistEngine(kb, playbook_id=args.playbook, call_started_at=started, customer_channel=heard)
     except UnknownPlaybook as e:
         raise UsageError(str(e)) from None
-    engine.attach_semantics(_semantics_or_notice(kb))
+    contacts = _contact_status(args, started)
+    out = sys.stdout
+    semantics = _semantics_or_notice(kb)
+    if args.post_call:
+        from assist.engine.post_call import post_call_check
+
+        report = post_call_check(kb, utterances, started_at=started, customer_channel=heard,
+                                 semantics=semantics).as_dict()
+        if contacts is not None:
+            report["contacts"] = {"case_id": contacts.case_id, "day": contacts.day.isoformat(),
+                                  "connected": contacts.connected, "attempts": contacts.attempts,
+                                  "limit": contacts.limit, "reached": contacts.reached, "message": contacts.message}
+        out.write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+        out.flush()
+        return 0
+    engine.attach_semantics(semantics)
     records = []
     for i, u in enumerate(utterances):
         r = engine.process(u)
         for notice in r.notices:
             print(f"提示：{notice}", file=sys.stderr)
         records.append(result_record(i, r))
-    out = sys.stdout
+    if contacts is not None and contacts.reached and records:
+        records[0]["warnings"].insert(0, {"rule": "contact_limit", "severity": "warning", "message": contacts.message,
+                                          "span": [0, 0], "source": CONTACT_LIMIT_SOURCE})
     for rec in records:
         out.write(json.dumps(rec, ensure_ascii=False) + "\n")
     out.flush()
     return 0
+
+
+CONTACT_LIMIT_SOURCE = "《金融机构个人消费类贷款催收工作指引（试行）》：同一债务人每日接通的催收电话不超过 3 次"
+
+
+def _contact_status(args, started):
+    """The case's count for the call's day from the contact ledger; None without --case-id."""
+    if args.case_id is None:
+        return None
+    from assist.store.ledger import LedgerError, check_case_id, open_ledger
+
+    try:
+        case_id = check_case_id(args.case_id)
+        with open_ledger(args.ledger) as ledger:
+            return ledger.status(case_id, started.date() if started else None)
+    except LedgerError as e:
+        raise UsageError(str(e)) from None

@@ -27,8 +27,9 @@ from assist.engine.compliance_examples import ExampleDetector
 from assist.engine.faq_matcher import FaqMatcher
 from assist.engine.kb_semantics import KbSemantics
 from assist.engine.lexicon import Lexicon
+from assist.engine.party import PartyTracker
 from assist.engine.stage_tracker import StageTracker
-from assist.events import AssistResult, FaqHit, Utterance
+from assist.events import PARTY_KINDS, PARTY_RELATIONS, AssistResult, FaqHit, PartyState, Utterance
 from assist.knowledge.model import KnowledgeBase
 
 FAQ_SPEAKERS = ("customer", "unknown")
@@ -44,7 +45,10 @@ class UnknownPlaybook(AssistError, ValueError):
 
 class AssistEngine:
     def __init__(self, kb: KnowledgeBase, playbook_id: str | None = None,
-                 call_started_at: datetime | None = None, semantics: KbSemantics | None = None):
+                 call_started_at: datetime | None = None, semantics: KbSemantics | None = None, *,
+                 customer_channel: bool = False):
+        """``customer_channel``: the customer's speech reaches the engine (a customer or a
+        mixed channel), so an identity question nobody answers is really unanswered."""
         self.kb = kb
         self._semantics: KbSemantics | None = None
         self._semantics_failed = False
@@ -56,6 +60,8 @@ class AssistEngine:
         self.faq = FaqMatcher(kb, self.lexicon)
         self.trackers = {pid: StageTracker(pb, self.lexicon) for pid, pb in kb.playbooks.items()}
         self.compliance = ComplianceChecker(kb)
+        self.party = PartyTracker()
+        self.customer_channel = customer_channel
         if semantics is not None:
             self.attach_semantics(semantics)
         self.reset(playbook_id, call_started_at)
@@ -70,6 +76,7 @@ class AssistEngine:
         detector = ExampleDetector(self.kb, semantics.kb_encoder) if semantics is not None else None
         self._semantics = semantics
         self.compliance.attach(detector)
+        self.party.attach_semantics(semantics)  # answers to "请问是XX本人吗" by meaning too
 
     @property
     def semantics(self) -> KbSemantics | None:
@@ -86,6 +93,7 @@ class AssistEngine:
             t.reset()
         self._semantics_failed = False  # a new call tries the encoder again
         self.compliance.reset(call_started_at)
+        self.party.reset()
         self.stage_timeline: list[tuple[float | None, int]] = []
 
     @property
@@ -133,7 +141,9 @@ class AssistEngine:
             after = self._active_stage()
             if after[1] is not None and after != before:
                 self.stage_timeline.append((utt.start, after[1]))
-        warnings = self.compliance.check(utt, query)
+        party_changed = self.party.observe(utt)
+        warnings = self.compliance.check(utt, query, party=self.party.state,
+                                         answers_audible=self.customer_channel or self.party.customer_heard)
         pid = self.playbook_id
         active = self.trackers.get(pid) if pid else None
         return AssistResult(
@@ -146,4 +156,14 @@ class AssistEngine:
             playbook_id=pid,
             elapsed_ms=(time.perf_counter() - t0) * 1000,
             notices=notices,
+            party=self.party.state,
+            party_changed=party_changed,
         )
+
+    def set_party(self, kind: str, relation: str = "") -> PartyState:
+        """The agent says who is on the line (one key in the panel); it stands until changed."""
+        if kind not in PARTY_KINDS:
+            raise ValueError(f"unknown party kind {kind!r}")
+        if kind == "third_party" and relation and relation not in PARTY_RELATIONS:
+            raise ValueError(f"unknown third-party relation {relation!r}")
+        return self.party.set_by_agent(kind, relation or ("other" if kind == "third_party" else ""))

@@ -17,10 +17,14 @@ explicit pass pattern (``unless``) matches or the line is a protective negation
 Partial results are checked by the patterns alone (cheap; the detector costs one
 encoder call), so a line the detector catches is flagged when it is final.
 Every warning carries its evidence: the matched words, or the nearest example.
+Rules that declare ``parties`` apply only while that party is on the line (see
+``assist.engine.party``); what a party rule may say depends on whether answers
+can be heard at all (``_party_severity``).
 One checker per call; runs on the engine's thread.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -32,7 +36,7 @@ from assist.engine.compliance_examples import ExampleDetector, ExampleVerdict
 from assist.engine.patterns import PatternTimeout, SafePattern, compile_pattern
 from assist.engine.patterns import search as safe_search
 from assist.zh.text import Compact, compact, syllables
-from assist.events import ComplianceWarning, Utterance
+from assist.events import ComplianceWarning, PartyState, Utterance
 from assist.knowledge.model import KnowledgeBase, Rule
 from assist.semantics import Encoder
 
@@ -70,13 +74,25 @@ class _CompiledRule:
     all: list[SafePattern]
     unless: list[SafePattern]
     pinyin_any: list[SafePattern]
+    # all of ``any`` in one linear-time pattern: most lines match no rule, and one search
+    # tells so for a fraction of the cost of each pattern's finditer (None: not worth it or
+    # not expressible on re2)
+    screen: SafePattern | None = None
 
 
 def _compile(rule: Rule) -> _CompiledRule:
     # rule patterns run on the linear-time engine (assist.engine.patterns), never on re
     m = rule.match
+    screen = None
+    if len(m.any) > 1:
+        try:
+            union = compile_pattern("|".join(f"(?:{p})" for p in m.any))
+            screen = union if union.engine == "re2" else None
+        except Exception:  # a union the engine refuses: check pattern by pattern
+            screen = None
     return _CompiledRule(rule, [compile_pattern(p) for p in m.any], [compile_pattern(p) for p in m.all],
-                         [compile_pattern(p) for p in m.unless], [compile_pattern(p) for p in m.pinyin_any])
+                         [compile_pattern(p) for p in m.unless], [compile_pattern(p) for p in m.pinyin_any],
+                         screen)
 
 
 class ComplianceChecker:
@@ -110,7 +126,7 @@ class ComplianceChecker:
             return None
         # the longest un-negated match of any pattern: the fullest account of what was said
         best: tuple[int, int] | None = None
-        for p in cr.any:
+        for p in (cr.any if cr.screen is None or cr.screen.search(text) is not None else ()):
             for m in p.finditer(text):
                 if m.end() == m.start():
                     continue
@@ -205,9 +221,16 @@ class ComplianceChecker:
             return self._warning(rule, c.span_in_original(m.start(), m.end()), utt.text, "sequence")
         return None
 
-    def check(self, utt: Utterance, query: np.ndarray | None = None) -> tuple[ComplianceWarning, ...]:
+    def check(self, utt: Utterance, query: np.ndarray | None = None, *, party: PartyState | None = None,
+              answers_audible: bool = False) -> tuple[ComplianceWarning, ...]:
         """Warnings for one utterance of the call. ``query``: the line's sentence vector when the
-        engine has already encoded it (else the detector encodes the line itself)."""
+        engine has already encoded it (else the detector encodes the line itself).
+
+        ``party``: who is on the line before this utterance (None: not tracked, read as
+        unknown). ``answers_audible``: the customer's answers reach the engine (a customer
+        or mixed channel, or the customer has been heard), so an unconfirmed party is
+        really unconfirmed rather than unheard.
+        """
         if not utt.text.strip():
             return ()
         c = compact(utt.text)
@@ -220,9 +243,13 @@ class ComplianceChecker:
                 continue
             if rule.id in self.switched_off:
                 continue
+            if rule.parties and not party_applies(rule.parties, party):
+                continue
             try:
                 if rule.kind == "pattern":
                     w = self._pattern_warning(cr, c, utt.text)
+                    if w and rule.parties:
+                        w = _party_severity(w, party, answers_audible, utt.speaker)
                 else:
                     if not utt.final or rule.id in self.fired_once:
                         continue
@@ -243,31 +270,44 @@ class ComplianceChecker:
             else:
                 verdict = self.detector.nearest(utt.text) if self._encode_lines else None
             w = self._example_warning(verdict, c, utt)
+            rule = self._by_id[w.rule_id].rule if w else None
+            if w and rule is not None and rule.parties:
+                # party rules judge by their words only: "sounds like talk about money" is not a
+                # disclosure (请问刘伟在你们公司上班吗 came out near a third-party example)
+                w = None
             if w:
                 out.append(w)
         out.sort(key=lambda w: ("critical", "warning", "info").index(w.severity))
         return tuple(out)
 
-    def audit(self, text: str, exclude: str | None = None) -> tuple[ComplianceWarning, ...]:
+    def audit(self, text: str, exclude: str | None = None,
+              party: PartyState | None = None) -> tuple[ComplianceWarning, ...]:
         """Flags (warning or critical) for one line said by the agent outside any call: ``kb check``.
 
         ``exclude`` leaves that exemplar out of the detector's examples, so a script line or FAQ
         answer is judged by the others and not excused by being compliant by definition.
+        ``party``: who the line is said to; rules for other parties are left out (a suggestion,
+        said to the debtor, is judged without them; a party rule's examples with its party).
         """
         c = compact(text)
         utt = Utterance("agent", text)
         out = []
         for cr in self.rules:
-            if cr.rule.kind != "pattern":
+            if cr.rule.kind != "pattern" or (cr.rule.parties and not (party and party_applies(cr.rule.parties, party))):
                 continue
             try:
                 w = self._pattern_warning(cr, c, text)
+                if w and cr.rule.parties:
+                    w = _party_severity(w, party, True, "agent")
             except PatternTimeout:
                 w = _switched_off_warning(cr.rule)
             if w and w.severity != "info":
                 out.append(w)
         if not out and self.detector is not None:
             w = self._example_warning(self.detector.nearest(text, exclude=exclude), c, utt)
+            rule = self._by_id[w.rule_id].rule if w else None
+            if w and rule is not None and rule.parties:
+                w = _party_severity(w, party, True, "agent") if party and party_applies(rule.parties, party) else None
             if w and w.severity != "info":
                 out.append(w)
         return tuple(out)
@@ -288,3 +328,31 @@ def _switched_off_warning(rule: Rule) -> ComplianceWarning:
 def _hhmm(value: str) -> int:
     h, _, m = str(value).partition(":")
     return int(h) * 60 + int(m or 0)
+
+
+def party_applies(parties: tuple[str, ...], party: PartyState | None) -> bool:
+    """Does a rule declared for ``parties`` apply while ``party`` is on the line?"""
+    kind = party.kind if party is not None else "unknown"
+    if kind in parties:
+        return True
+    return kind == "third_party" and party is not None and (party.relation or "other") in parties
+
+
+def _party_severity(w: ComplianceWarning, party: PartyState | None, answers_audible: bool,
+                    speaker: str) -> ComplianceWarning:
+    """Party rules speak only as loud as the evidence for the party allows.
+
+    * Nobody confirmed and no answer can be heard (the agent's channel alone): the
+      answer may well have been given off-channel, so a reminder (info), not a warning.
+    * One mixed channel (speaker unknown): the line may be the other person's own words
+      (他欠你们多少钱？), so never more than a warning.
+    """
+    kind = party.kind if party is not None else "unknown"
+    severity = w.severity
+    if kind in ("unknown", "refused") and not answers_audible:
+        severity = "info"
+    elif speaker == "unknown" and severity == "critical":
+        severity = "warning"
+    if severity == w.severity:
+        return w
+    return dataclasses.replace(w, severity=severity)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from assist.engine.compliance import ComplianceChecker
 from assist.engine.compliance_examples import ExampleDetector, sentences
+from assist.events import PARTY_KINDS, PartyState
 from assist.knowledge.model import KnowledgeBase
 from assist.semantics import Encoder
 
@@ -66,6 +67,14 @@ def _fix(warnings, note_field: str) -> str:
     return f"坐席照着念就会违规，请改写成合规的说法，并在 {note_field} 里说明改了什么。"
 
 
+def first_party(rule) -> PartyState | None:
+    """The first party a rule names, as a party state (None: the rule applies to anyone)."""
+    if not rule.parties:
+        return None
+    name = rule.parties[0]
+    return PartyState(name) if name in PARTY_KINDS else PartyState("third_party", name)  # type: ignore[arg-type]
+
+
 def audit_kb(kb: KnowledgeBase, encoder: Encoder | None = None,
              detector: ExampleDetector | None = None) -> list[AuditFinding]:
     """Every rule example that misbehaves and every suggestion a rule flags (errors)."""
@@ -75,15 +84,16 @@ def audit_kb(kb: KnowledgeBase, encoder: Encoder | None = None,
     for rule in kb.rules:
         if rule.kind != "pattern":
             continue
+        party = first_party(rule)  # a party rule's examples are said with its party on the line
         for text in rule.triggers:
-            got = checker.audit(text)
+            got = checker.audit(text, party=party)
             if not any(w.rule_id == rule.id for w in got):
                 also = f"（只触发了{_names(got)}）" if got else ""
                 out.append(AuditFinding(rule.file, where.find(rule.file, text, rule.line),
                                         f"规则“{rule.title}”的触发示例没有被识别{also}：“{text}”。"
                                         f"请修改这条规则的匹配条件，或删去这条示例。"))
         for text in rule.passes:
-            got = checker.audit(text)
+            got = checker.audit(text, party=party)
             if got:
                 out.append(AuditFinding(rule.file, where.find(rule.file, text, rule.line),
                                         f"规则“{rule.title}”的合规示例被{_names(got)}误判为违规：“{text}”。"

@@ -20,7 +20,7 @@ import yaml
 
 from assist.config import choose_kb
 from assist.errors import AssistError
-from assist.events import SEVERITIES, SPEAKERS
+from assist.events import PARTY_KINDS, PARTY_RELATIONS, SEVERITIES, SPEAKERS
 from assist.knowledge.model import (
     Faq,
     KnowledgeBase,
@@ -35,10 +35,12 @@ PLAYBOOK_FIELDS = ("id", "title", "source", "role", "goal", "customer_profile", 
                    "end_conditions", "persona", "notes", "stages")
 STAGE_FIELDS = ("id", "title", "lines", "cues")
 FAQ_FIELDS = ("id", "question", "paraphrases", "answer", "tags", "playbooks", "source", "note")
-RULE_FIELDS = ("id", "severity", "title", "message", "source", "kind", "speakers", "match", "params", "examples")
+RULE_FIELDS = ("id", "severity", "title", "message", "source", "kind", "speakers", "parties", "match", "params",
+               "examples")
 MATCH_FIELDS = ("any", "all", "unless", "pinyin_any", "negatable")
 EXAMPLE_FIELDS = ("trigger", "pass")
 RULE_KINDS = ("pattern", "call_hours", "self_identification", "identity_before_details")
+PARTY_NAMES = tuple(k for k in PARTY_KINDS) + PARTY_RELATIONS
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
@@ -282,6 +284,12 @@ def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:
         for s in speakers:
             if s not in SPEAKERS:
                 r.problem(node, f"speaker '{s}' must be one of {', '.join(SPEAKERS)}")
+        parties = r.texts(node, "parties")
+        for name in parties:
+            if name not in PARTY_NAMES:
+                close = difflib.get_close_matches(name, PARTY_NAMES, n=1)
+                hint = f"（是不是要写“{close[0]}”？）" if close else ""
+                r.problem(node, f"parties 中的“{name}”不是可用的通话对象，应为以下之一：{'、'.join(PARTY_NAMES)}{hint}")
         m = node.get("match") or {}
         if not isinstance(m, dict):
             r.problem(node, "'match' must be a mapping (any, all, unless, pinyin_any, negatable)")
@@ -316,6 +324,7 @@ def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:
                 source=r.text(node, "source"),
                 kind=kind,
                 speakers=speakers,
+                parties=parties,
                 match=match,
                 params=dict(params),
                 triggers=r.texts(examples, "trigger"),

@@ -83,6 +83,10 @@ class Rule:
     source: str
     kind: str = "pattern"  # pattern | call_hours | self_identification | identity_before_details
     speakers: tuple[str, ...] = ("agent", "unknown")
+    # who must be on the line for the rule to apply (assist.engine.party); () = anyone.
+    # Names: unknown, debtor, refused, third_party, or a third party's relation
+    # (family, colleague, friend, wrong_number, other).
+    parties: tuple[str, ...] = ()
     match: RuleMatch = field(default_factory=RuleMatch)
     params: dict = field(default_factory=dict, hash=False, compare=False)
     triggers: tuple[str, ...] = ()  # examples that must trigger (run by the tests)

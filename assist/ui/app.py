@@ -114,6 +114,8 @@ class CallController(QObject):
         b.level.connect(panel.on_level, Q)
         b.device_problem.connect(panel.on_device_problem, Q)
         b.store_problem.connect(panel.on_store_problem, Q)
+        b.party.connect(lambda evt: panel.party_bar.show_party(evt.party), Q)
+        b.contacts.connect(panel.party_bar.show_contacts, Q)
 
         panel.start_requested.connect(self.start)
         panel.stop_requested.connect(self.stop)
@@ -125,6 +127,14 @@ class CallController(QObject):
         panel.suggestion_used.connect(self.mark_used)
         panel.pause_requested.connect(self.toggle_pause)
         panel.call_identity.connect(self.save_identity)
+        panel.party_bar.party_chosen.connect(self.set_party)
+        # read by the ledger's subscriber on the call's thread: a plain str, replaced whole;
+        # the case id is the panel's one case field (normalised there), not a second box
+        self._case_id = ""
+        panel.party_bar.case_edit.hide()
+        panel.case_edit.case_changed.connect(self._set_case_id)
+        self.ledger = None
+        self.ledger_recorder = None
         self.live_failed.connect(self._on_live_failed, Q)
 
         self.kb_watcher = KbWatcher(kb_dir, self)
@@ -185,6 +195,26 @@ class CallController(QObject):
             self.panel.show_problem("store", self.recording.warning, "旧文件已保留，可交给技术支持检查。")
         elif self.store.key_warning:
             self.panel.show_problem("store", self.store.key_warning, "这不影响使用；详见说明文档“加密与密钥”。")
+        self._open_ledger()
+
+    def _open_ledger(self) -> None:
+        """The contact ledger beside the session store; without it calls are simply not counted."""
+        from assist.store.ledger import LedgerError, LedgerRecorder, open_ledger
+
+        try:
+            self.ledger = open_ledger()
+        except LedgerError as e:
+            self.panel.show_problem("ledger", str(e), "本次通话不会计入联系次数。")
+            return
+        self.ledger_recorder = LedgerRecorder(self.ledger, on_status=self.bridge, case_id=lambda: self._case_id)
+
+    def _set_case_id(self, text: str) -> None:
+        self._case_id = text
+
+    def set_party(self, kind: str, relation: str) -> None:
+        """The agent's key in the panel: who is on the line (GUI thread; the engine call is quick)."""
+        if self.call is not None:
+            self.call.set_party(kind, relation)
 
     # -- calls ----------------------------------------------------------------------------------
 
@@ -206,7 +236,9 @@ class CallController(QObject):
         from assist.assembly import make_call
 
         try:
-            call = make_call(self.kb, playbook_id or None, (self.bridge,), self.recording)
+            # the contact ledger counts the call (case id from the panel's field)
+            counted = (self.ledger_recorder,) if self.ledger_recorder is not None else ()
+            call = make_call(self.kb, playbook_id or None, (self.bridge, *counted), self.recording)
         except AssistError as e:
             self.panel.show_problem("kb", e.message, "在下拉框里选择另一个话术或“自动识别”。")
             return False

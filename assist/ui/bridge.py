@@ -19,7 +19,9 @@ from assist.events import (
     AudioLevel,
     CallEnded,
     CallStarted,
+    ContactLimit,
     DeviceProblem,
+    PartyChanged,
     StoreProblem,
 )
 
@@ -34,6 +36,8 @@ class EventBridge(QObject):
     gap = Signal(object)  # AudioGap
     device_problem = Signal(object)  # DeviceProblem
     store_problem = Signal(object)  # StoreProblem
+    party = Signal(object)  # PartyChanged (the agent's own setting)
+    contacts = Signal(object)  # ContactLimit (the contact ledger at call start)
     other = Signal(object)  # anything else a newer core may publish
 
     _ROUTES = (
@@ -44,6 +48,8 @@ class EventBridge(QObject):
         (AudioGap, "gap"),
         (DeviceProblem, "device_problem"),
         (StoreProblem, "store_problem"),
+        (PartyChanged, "party"),
+        (ContactLimit, "contacts"),
     )
 
     def __call__(self, event: object) -> None:

@@ -46,6 +46,7 @@ from assist.ui.alert_throttle import AlertThrottle
 from assist.ui.cards import SuggestionCards
 from assist.ui.help_overlay import SHORTCUTS, HelpOverlay
 from assist.ui.case_id_edit import CaseIdEdit
+from assist.ui.party_bar import PartyBar
 from assist.ui.stepper import StageStepper
 from assist.ui.summary_card import SummaryCard
 from assist.ui.theme import (
@@ -185,6 +186,9 @@ class Panel(QWidget):
         self.summary_card = SummaryCard()
         self.summary_card.review_requested.connect(self.review_requested.emit)
         lay.addWidget(self.summary_card)
+
+        self.party_bar = PartyBar()  # who is on the line (F7 sets it), today's contacts
+        lay.addWidget(self.party_bar)
 
         # Status and the input meters share one row: call time, then a short meter per channel
         # (the device's full name is in the meter's tooltip).
@@ -520,6 +524,7 @@ class Panel(QWidget):
         self.call_started_at = evt.started_at
         self._heard_until = 0.0
         self.transcript.clear_call()
+        self.party_bar.clear_call()
         self.cards.clear_call()
         self.warning_banner.clear_call()
         self.summary_card.hide()
@@ -567,6 +572,8 @@ class Panel(QWidget):
         if utt.end is not None and utt.end > self._heard_until:
             self._heard_until = utt.end
             self._update_status()
+        if result.party is not None and result.party != self.party_bar.party:
+            self.party_bar.show_party(result.party)
         self.transcript.show_utterance(utt, result.warnings)
         self.cards.show_result(result)
         if result.stage is not None:

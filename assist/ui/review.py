@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assist.ui.post_call_view import post_call_html
 from assist.ui.review_filters import SessionFilter, WeekRow, rollup_csv, weekly_rollup
 from assist.ui.theme import SPEAKER_LABELS
 from assist.zh.identifiers import mask_case_id
@@ -134,6 +135,8 @@ class ReviewWindow(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.transcript, "通话记录")
         self.tabs.addTab(self.summary_view, "通话总结")
+        self.compliance_view = QTextBrowser()  # the post-call check (assist.ui.post_call_view)
+        self.tabs.addTab(self.compliance_view, "合规复查")
         self.notes = QPlainTextEdit()
         self.notes.setPlaceholderText("本次通话的备注（自动保存）")
         self.notes.setMaximumHeight(110)
@@ -264,6 +267,7 @@ class ReviewWindow(QWidget):
         self.header.setText(f"{when} · {summary.get('playbook_title') or '未识别话术'}")
         self.transcript.setHtml(self._transcript_html(bundle))
         self.summary_view.setHtml(self._summary_html(summary))
+        self.compliance_view.setHtml(post_call_html(self.kb, bundle))
         self._loading = True
         self.notes.setPlainText(s.get("notes") or "")
         self._loading = False

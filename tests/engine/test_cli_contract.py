@@ -31,7 +31,7 @@ def test_analyze_prints_one_record_per_line_in_the_documented_shape(transcript):
     recs = [json.loads(l) for l in p.stdout.splitlines()]
     assert [r["index"] for r in recs] == [0, 1, 2, 3]
     for r in recs:
-        assert set(r) == {"index", "speaker", "text", "faq", "stage", "suggestions", "warnings"}
+        assert set(r) == {"index", "speaker", "text", "faq", "stage", "suggestions", "warnings", "party"}
     assert recs[0]["stage"] == {"playbook": "changjiang_extension", "index": 1, "id": "identify",
                                 "title": "身份确认与简短问候"}
     faq = recs[1]["faq"][0]

@@ -5,22 +5,32 @@ import pytest
 
 from assist.engine import AssistEngine
 from assist.engine.compliance import ComplianceChecker
-from assist.events import Utterance
+from assist.events import PARTY_KINDS, PartyState, Utterance
 from assist.knowledge import load_kb
 
 KB = load_kb()
 PATTERN_RULES = [r for r in KB.rules if r.kind == "pattern"]
 
 
-def fired(text, speaker="agent"):
+def _party_of(rule):
+    """A rule that declares parties is run with its first party on the line, answers audible."""
+    if rule is None or not rule.parties:
+        return None, False
+    first = rule.parties[0]
+    return (PartyState(kind=first) if first in PARTY_KINDS else PartyState("third_party", first)), True
+
+
+def fired(text, speaker="agent", rule=None):
+    """Warnings for one line (patterns alone)."""
     checker = ComplianceChecker(KB)
-    return {w.rule_id: w for w in checker.check(Utterance(speaker, text))}
+    party, audible = _party_of(rule)
+    return {w.rule_id: w for w in checker.check(Utterance(speaker, text), party=party, answers_audible=audible)}
 
 
 def test_patterns_alone_catch_most_trigger_examples():
     """Partial results and a machine without the encoder rely on the patterns alone."""
     triggers = [(r, t) for r in PATTERN_RULES for t in r.triggers]
-    caught = sum(1 for r, t in triggers if r.id in fired(t))
+    caught = sum(1 for r, t in triggers if r.id in fired(t, rule=r))
     assert caught / len(triggers) >= 0.8, caught / len(triggers)
 
 
@@ -44,7 +54,8 @@ def by_example():
                          ids=lambda x: getattr(x, "id", x))
 def test_trigger_example_fires_its_rule(rule, text, by_example):
     checker = ComplianceChecker(KB, detector=by_example)
-    got = {w.rule_id: w for w in checker.check(Utterance("agent", text))}
+    party, audible = _party_of(rule)
+    got = {w.rule_id: w for w in checker.check(Utterance("agent", text), party=party, answers_audible=audible)}
     assert rule.id in got, f"{rule.id} did not fire on {text!r} (fired: {sorted(got)})"
     start, end = got[rule.id].span
     assert 0 <= start < end <= len(text)
@@ -54,7 +65,7 @@ def test_trigger_example_fires_its_rule(rule, text, by_example):
 @pytest.mark.parametrize("rule,text", [(r, t) for r in PATTERN_RULES for t in r.passes],
                          ids=lambda x: getattr(x, "id", x))
 def test_pass_example_fires_no_flag(rule, text):
-    got = fired(text)
+    got = fired(text, rule=rule)
     flagged = {k for k, w in got.items() if w.severity in ("warning", "critical")}
     assert not flagged, f"{text!r} falsely flagged by {sorted(flagged)}"
 

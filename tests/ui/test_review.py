@@ -48,3 +48,24 @@ def test_review_without_store_shows_banner(qtbot):
     win.show()
     win.refresh()
     assert win.notice.isVisible() and "disk on fire" in win.notice.message.text()
+
+
+def test_review_shows_the_post_call_check_with_evidence(qtbot, demo, panel):
+    from assist.ui.review import ReviewWindow
+
+    _run_demo(qtbot, demo)
+    sid = panel.session_id
+    win = ReviewWindow(demo.store, kb=demo.kb)
+    qtbot.addWidget(win)
+    win.refresh()
+    win.table.selectRow(win.session_ids().index(sid))
+    text = win.compliance_view.toPlainText()
+    assert "合规复查" in text and "通话对象" in text
+    # the demo's personal-account line is a finding, with its place in the call and its words
+    assert "要求转账到个人账户" in text and "第 " in text and "转到我个人账户" in text
+
+
+def test_post_call_view_without_kb_says_what_to_do():
+    from assist.ui.post_call_view import post_call_html
+
+    assert "assist kb check" in post_call_html(None, {"utterances": []})
