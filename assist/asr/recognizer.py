@@ -6,7 +6,10 @@ with soxr's streaming resampler (it keeps filter state across blocks, so block
 edges do not click), and feeds vosk. It calls ``on_utterance`` with
 ``assist.events.Utterance``:
 
-- partials (``final=False``) only when their text changes;
+- partials (``final=False``) only when their text changes, and at most one
+  every ``partial_interval`` seconds of audio (a changed text that arrives
+  sooner waits for the next block after the interval, so the latest words are
+  never held back longer than that);
 - finals with word times (seconds from call start) and confidences, when
   vosk's endpointer sees the speaker stop, or earlier when the channel has
   been quieter than its running background level for ``silence_timeout``
@@ -14,6 +17,15 @@ edges do not click), and feeds vosk. It calls ``on_utterance`` with
   ``stuck_timeout`` seconds (then ``FinalResult`` is forced, so a final never
   waits for the next speech), or when a gap in the audio or the end of the
   source closes the stretch.
+
+Endpointing: vosk's own endpointer is set with ``SetEndpointerMode`` /
+``SetEndpointerDelays`` where the installed vosk has them (vosk 0.3.45, the
+newest wheel on PyPI, exports neither: its endpointer then keeps the model's
+``conf/model.conf`` rules, 0.5 s of trailing silence at the shortest). The
+project's own silence rule is what closes a sentence first: ``silence_timeout``
+(``SILENCE_TIMEOUT`` by default) was chosen with ``bench/bench_audio.py
+--sweep``, the shortest trailing silence that does not split sentences at
+hesitation pauses (figures in the module's constants below).
 
 Partials and the final of one stretch of speech share a segment id such as
 ``agent-7``. Vosk's word times count from the recognizer's first sample, so
@@ -40,6 +52,15 @@ from assist.events import DeviceProblem, Speaker, Utterance, Word
 
 # Gaps shorter than this are filled with silence; longer ones start a new run.
 MAX_PADDED_GAP = 1.0
+# Trailing silence (audio seconds, measured in 100 ms blocks) that closes a sentence.
+SILENCE_TIMEOUT = 0.5
+# At most one partial per this many audio seconds: the engine evaluates each one,
+# and 5 a second is as fast as a reader can follow (and a quarter of vosk's rate).
+PARTIAL_INTERVAL = 0.2
+# vosk >= 0.3.47 lets the endpointer be set per recognizer: (t_start_max, t_end, t_max)
+# seconds: give up on leading silence, trailing silence that ends a sentence, longest
+# sentence. The trailing silence matches our own rule so both close together.
+ENDPOINTER_DELAYS = (5.0, SILENCE_TIMEOUT, 30.0)
 
 _cache: dict[Path, "LoadedModel"] = {}
 _cache_lock = threading.Lock()
@@ -98,7 +119,8 @@ class RecognizerStats:
 class ChannelRecognizer:
     def __init__(self, model: LoadedModel, channel: Speaker, source: queue.Queue, *,
                  on_utterance: Callable[[Utterance], None], publish: Callable[[object], None],
-                 silence_timeout: float = 0.5, stuck_timeout: float = 1.5):
+                 silence_timeout: float = SILENCE_TIMEOUT, stuck_timeout: float = 1.5,
+                 partial_interval: float = PARTIAL_INTERVAL):
         self.model = model
         self.channel = channel
         self._source = source
@@ -106,6 +128,7 @@ class ChannelRecognizer:
         self._publish = publish
         self._silence_timeout = silence_timeout
         self._stuck_timeout = stuck_timeout
+        self._partial_interval = partial_interval
         self._floor = 0.01  # running estimate of the background level (0..1)
         self._voiced_at = 0.0  # run position of the end of the last block louder than the background
         self._meter = LevelMeter(channel, publish)
@@ -121,6 +144,9 @@ class ChannelRecognizer:
         self._segment_start = 0.0  # run position where the current segment began
         self._partial = ""
         self._partial_changed_at = 0.0  # run position of the last partial change
+        self._sent = ""  # the partial text last sent on
+        self._sent_at = float("-inf")  # run position when it was sent
+        self.endpointer = "model"  # how vosk's own endpointer is set: "api" or the model's conf
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"asr-{self.channel}", daemon=True)
@@ -156,6 +182,9 @@ class ChannelRecognizer:
 
         self._rec = vosk.KaldiRecognizer(self.model.vosk_model, self.model.rate)
         self._rec.SetWords(True)
+        if hasattr(self._rec, "SetEndpointerDelays"):  # vosk >= 0.3.47; absent in 0.3.45
+            self._rec.SetEndpointerDelays(*ENDPOINTER_DELAYS)
+            self.endpointer = "api"
         self._in_rate = block.rate
         self._resampler = (soxr.ResampleStream(block.rate, self.model.rate, 1, dtype="int16")
                            if block.rate != self.model.rate else None)
@@ -165,6 +194,7 @@ class ChannelRecognizer:
         self._segment_start = 0.0
         self._partial = ""
         self._partial_changed_at = 0.0
+        self._sent, self._sent_at = "", float("-inf")
         self._voiced_at = 0.0
         self.stats.runs += 1
 
@@ -209,23 +239,26 @@ class ChannelRecognizer:
         if is_final:
             self._emit_final(result)
             return
-        if partial != self._partial:
+        changed = partial != self._partial
+        if changed:
             self._partial = partial
             self._partial_changed_at = self._pos
-            if partial:
-                self.stats.partials += 1
-                self._on_utterance(Utterance(
-                    speaker=self.channel, text=partial, start=round(self._base + self._segment_start, 3),
-                    end=round(self._base + self._pos, 3), final=False, segment=self._segment_id()))
         elif partial and (self._pos - self._voiced_at >= self._silence_timeout
                           or self._pos - self._partial_changed_at >= self._stuck_timeout):
             # The speaker went quiet (or the words stopped changing) but vosk's
-            # endpointer has not fired yet (it waits up to 1 s, longer in noise):
+            # endpointer has not fired yet (it waits 0.5-1 s, longer in noise):
             # close the segment now so the panel gets a final promptly.
             began = time.perf_counter()
             result = self._rec.FinalResult()
             self.stats.busy_seconds += time.perf_counter() - began
             self._emit_final(result)
+            return
+        if partial and partial != self._sent and self._pos - self._sent_at >= self._partial_interval - 1e-6:
+            self._sent, self._sent_at = partial, self._pos
+            self.stats.partials += 1
+            self._on_utterance(Utterance(
+                speaker=self.channel, text=partial, start=round(self._base + self._segment_start, 3),
+                end=round(self._base + self._pos, 3), final=False, segment=self._segment_id()))
 
     def _track_voice(self, samples: np.ndarray) -> None:
         """Energy voice detection against a running background level (drops fast, rises slowly)."""
@@ -246,9 +279,10 @@ class ChannelRecognizer:
     def _emit_final(self, result_json: str) -> None:
         result = json.loads(result_json)
         text = result.get("text", "").strip()
-        had_partial = bool(self._partial)
+        had_partial = bool(self._sent)  # shown to anyone: the final must close it
         self._partial = ""
         self._partial_changed_at = self._pos
+        self._sent, self._sent_at = "", float("-inf")
         if not text and not had_partial:
             self._segment_start = self._pos
             return  # silence: nothing was shown, nothing to close

@@ -123,6 +123,7 @@ class CallController(QObject):
         b.level.connect(panel.on_level, Q)
         b.device_problem.connect(panel.on_device_problem, Q)
         b.store_problem.connect(panel.on_store_problem, Q)
+        b.withdrawn.connect(panel.on_withdrawn, Q)
 
         panel.start_requested.connect(self.start)
         panel.stop_requested.connect(self.stop)

@@ -18,6 +18,7 @@ from assist.events import (
     AudioGap,
     AudioLevel,
     CallEnded,
+    CardWithdrawn,
     CallStarted,
     DeviceProblem,
     StoreProblem,
@@ -34,6 +35,7 @@ class EventBridge(QObject):
     gap = Signal(object)  # AudioGap
     device_problem = Signal(object)  # DeviceProblem
     store_problem = Signal(object)  # StoreProblem
+    withdrawn = Signal(object)  # CardWithdrawn
     other = Signal(object)  # anything else a newer core may publish
 
     _ROUTES = (
@@ -44,6 +46,7 @@ class EventBridge(QObject):
         (AudioGap, "gap"),
         (DeviceProblem, "device_problem"),
         (StoreProblem, "store_problem"),
+        (CardWithdrawn, "withdrawn"),
     )
 
     def __call__(self, event: object) -> None:
