@@ -53,7 +53,14 @@ from assist.events import DeviceProblem, Speaker, Utterance, Word
 # Gaps shorter than this are filled with silence; longer ones start a new run.
 MAX_PADDED_GAP = 1.0
 # Trailing silence (audio seconds, measured in 100 ms blocks) that closes a sentence.
-SILENCE_TIMEOUT = 0.5
+# Chosen by `bench/bench_audio.py --sweep` on 12 tuning sentences, each with one
+# hesitation pause of 200-700 ms (2026-11-28, shared 2-core machine; the sweep counts
+# audio time, so load does not change it): sentences split / final lag after the last
+# word at 0.2 s 11/12 300 ms, 0.3 s 6/12 395 ms, 0.4 s 3/12 510 ms, 0.5 s 1/12 600 ms,
+# 0.6 s 0/12 680 ms, 0.8 s 0/12 880 ms. 0.6 s is the shortest that split none. Shorter
+# vosk endpoint rules (rule2 0.2-0.3 s, rule3 0.6-0.7 s, through a model conf) did not
+# tell hesitations from ends either (1/12 split at 0.7 s, 8/12 at 0.3 s).
+SILENCE_TIMEOUT = 0.6
 # At most one partial per this many audio seconds: the engine evaluates each one,
 # and 5 a second is as fast as a reader can follow (and a quarter of vosk's rate).
 PARTIAL_INTERVAL = 0.2
