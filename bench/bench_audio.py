@@ -8,13 +8,15 @@ exactly (leading/trailing silence trimmed by sox), so latencies are measured
 from the true end of speech, not from the recognizer's word times.
 
 Knowledge base: a Korean fixture KB the bench builds (the shipped KB is
-Chinese and would match nothing). A calibration pass runs the recognizer once
-over each sentence on its own; each customer sentence's recognized text becomes
-an FAQ question, and each non-compliant agent sentence gets a pattern rule on
-the words recognized in its middle (so a warning can fire before the sentence
-ends, like 把钱转到我个人… would). The KB is written as YAML and loaded with the
-real loader; matching is the engine's real lexical path. What is measured is
-therefore when the engine *can* show the right card, not recognition accuracy.
+Chinese and would match nothing). A calibration pass replays the same call at
+full speed through the same pipeline (vosk is deterministic on the same audio
+blocks, so it hears what the timed run will hear); each customer sentence's
+recognized text becomes an FAQ question, and each non-compliant agent sentence
+gets a pattern rule on the two words recognized in its middle (so a warning can
+fire before the sentence ends, like 把钱转到我个人… would). The KB is written as
+YAML and loaded with the real loader; matching is the engine's real lexical path.
+What is measured is therefore when the engine *can* show the right card, not
+recognition accuracy (which this Korean model on espeak-ng speech does not have).
 
 The run: the real ``Replay`` pipeline at real-time speed (WAV source -> queues
 -> one recognizer thread per channel -> ``Call`` with the real engine and the
@@ -46,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import queue
 import random
 import re
 import resource
@@ -172,39 +173,40 @@ def make_call(folder: Path, sentences: list[Sentence], rng: random.Random) -> Pa
     return out
 
 
-def recognize_alone(model, wav: Path) -> str:
-    """Calibration: the recognizer over one sentence, one final (no silence rule)."""
-    from assist.asr.recognizer import ChannelRecognizer
-    from assist.audio.block import BLOCK_SECONDS, END, AudioBlock
-    from assist.audio.wav_source import read_wav
-
-    audio = read_wav(wav)
-    x = audio.samples[:, 0]
-    n = int(audio.rate * BLOCK_SECONDS)
-    q: queue.Queue = queue.Queue()
-    finals: list[str] = []
-    r = ChannelRecognizer(model, "agent", q, on_utterance=lambda u: u.final and finals.append(u.text),
-                          publish=lambda e: None, silence_timeout=30.0, stuck_timeout=30.0)
-    for i in range(0, len(x), n):
-        q.put(AudioBlock("agent", i / audio.rate, audio.rate, x[i:i + n].copy()))
-    q.put(END)
-    r.start()
-    r.join(60)
-    return " ".join(t for t in finals if t).strip()
-
-
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def build_kb(folder: Path, sentences: list[Sentence], model):
-    """The bench's Korean fixture KB, from what the recognizer makes of each sentence."""
+def _empty_kb(folder: Path):
+    return _write_kb(folder / "empty", [], [])
+
+
+def _write_kb(root: Path, faqs: list[str], rules: list[str]):
     from assist.knowledge import load_kb
+
+    for sub in ("faqs", "rules", "playbooks"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    (root / "faqs" / "bench.yaml").write_text("faqs:\n" + "".join(faqs) if faqs else "faqs: []\n", encoding="utf-8")
+    (root / "rules" / "bench.yaml").write_text("rules:\n" + "".join(rules) if rules else "rules: []\n",
+                                               encoding="utf-8")
+    (root / "playbooks" / "bench.yaml").write_text(
+        "id: bench\ntitle: 基准\nsource: 基准\nstages:\n  - id: s1\n    title: 开场\n    lines:\n      - 您好\n",
+        encoding="utf-8")
+    return load_kb(root)
+
+
+def build_kb(folder: Path, sentences: list[Sentence], call_wav: Path, model_path: Path):
+    """The bench's Korean fixture KB, from what the recognizer makes of each sentence in the call."""
     from assist.zh.text import compact
 
+    log, zero, _, _, _, _ = run(call_wav, model_path, _empty_kb(folder), None, None, panel=False)
+    for ch in ("customer", "agent"):
+        for s, lo, hi in assign(sentences, ch):
+            s.recognized = " ".join(r.utterance.text for _, r in log.results
+                                    if r.utterance.final and r.utterance.speaker == ch and r.utterance.text.strip()
+                                    and lo <= _mid(r.utterance) < hi)
     faqs, rules = [], []
     for n, s in enumerate(sentences):
-        s.recognized = recognize_alone(model, s.wav)
         words = s.recognized.split()
         if s.channel == "customer" and len(words) >= 2:
             s.key = f"bench.q{n}"
@@ -215,15 +217,7 @@ def build_kb(folder: Path, sentences: list[Sentence], model):
             s.key = f"bench_rule_{n}"
             rules.append(f"  - id: {s.key}\n    severity: critical\n    title: 违规{n}\n    message: 改说{n}\n"
                          f"    source: 基准\n    match:\n      any: [{_quote(re.escape(span))}]\n")
-    root = folder / "kb"
-    for sub in ("faqs", "rules", "playbooks"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "faqs" / "bench.yaml").write_text("faqs:\n" + "".join(faqs), encoding="utf-8")
-    (root / "rules" / "bench.yaml").write_text("rules:\n" + "".join(rules), encoding="utf-8")
-    (root / "playbooks" / "bench.yaml").write_text(
-        "id: bench\ntitle: 基准\nsource: 基准\nstages:\n  - id: s1\n    title: 开场\n    lines:\n      - 您好\n",
-        encoding="utf-8")
-    return load_kb(root)
+    return _write_kb(folder / "kb", faqs, rules)
 
 
 @dataclass
@@ -435,8 +429,8 @@ def main() -> None:
         folder = Path(d)
         loaded = load_model(args.model)
         sentences = make_sentences(folder, phrases, rng)
-        kb = build_kb(folder, sentences, loaded)
         call_wav = make_call(folder, sentences, rng)
+        kb = build_kb(folder, sentences, call_wav, args.model)
         if args.sweep:
             sweep(args, loaded, sentences, call_wav, kb)
             return
