@@ -30,6 +30,9 @@ partial stabiliser) with the real side panel offscreen on the Qt thread
   warning (agent); negative means before the speaker finished;
 - ``cards withdrawn``: ``CardWithdrawn`` events / cards shown;
 - ``sentences split``: sentences that gave more than one non-empty final;
+- the same latencies in audio time (where the recognizer was in the audio when
+  it sent the event): what the design gives when the CPU keeps up, apart from
+  queueing on a loaded machine (the wall-clock rows include that queueing);
 - engine time (``AssistResult.elapsed_ms``), paint time (bridge emit -> panel
   repainted), partial lag behind the audio (recognizer look-ahead: the audio
   position when a partial first holds a word, minus that word's end), CPU.
@@ -318,10 +321,13 @@ def _mid(u) -> float:
     return ((u.start or 0.0) + (u.end or 0.0)) / 2
 
 
-def measure(sentences, log: Log, zero: float, channel: str) -> dict:
+def measure(sentences, log: Log, zero: float, channel: str, final_at: dict[str, float] | None = None) -> dict:
+    """Latencies per sentence in wall-clock time; with ``final_at`` (segment -> audio position of
+    its final) also in audio time: what the design gives when the CPU keeps up with real time."""
     finals = [(t - zero, r.utterance) for t, r in log.results if r.utterance.final and r.utterance.text.strip()
               and r.utterance.speaker == channel]
-    out = {"final": [], "card": [], "split": 0, "n": 0, "cards_expected": 0, "missing": 0}
+    out = {"final": [], "card": [], "split": 0, "n": 0, "cards_expected": 0, "missing": 0,
+           "final_audio": [], "card_audio": []}
     seg_of: dict[str, Sentence] = {}
     for s, lo, hi in assign(sentences, channel):
         out["n"] += 1
@@ -330,6 +336,8 @@ def measure(sentences, log: Log, zero: float, channel: str) -> dict:
             out["split"] += 1
         if mine:
             out["final"].append(max(t for t, _ in mine) - s.end)
+            if final_at:
+                out["final_audio"].append(max(final_at.get(u.segment, 0.0) for _, u in mine) - s.end)
         for _, u in mine:
             seg_of[u.segment] = s
         # partials of the same segments belong to the sentence too
@@ -351,6 +359,9 @@ def measure(sentences, log: Log, zero: float, channel: str) -> dict:
         shown += bool(keys) and not u.final
         if s.key and s.key in keys and id(s) not in first_card:
             first_card[id(s)] = t - zero - s.end
+            if final_at:
+                at = final_at.get(u.segment, 0.0) if u.final else (u.end or 0.0)
+                out["card_audio"].append(at - s.end)
     for s in sentences:
         if s.channel == channel and s.key:
             out["cards_expected"] += 1
@@ -451,7 +462,7 @@ def main() -> None:
         ("load average during the run", f"{load[0]:.1f} / {load[1]:.1f} (1 / 5 min, 2 cores, shared machine)"),
     ]
     for ch in ("customer", "agent"):
-        m = measure(sentences, log, zero, ch)
+        m = measure(sentences, log, zero, ch, replay.recognizers[ch].stats.final_at)
         what = "FAQ card" if ch == "customer" else "warning"
         card = m["card"]
         shown = m["cards_expected"] - m["missing"]
@@ -465,6 +476,12 @@ def main() -> None:
             (f"[{ch}] cards withdrawn", f"{m['withdrawn']}/{max(shown, 1)} shown "
                                         f"({m['withdrawn_1s']} within a second)"),
             (f"[{ch}] sentences split", f"{m['split']}/{m['n']}"),
+            (f"[{ch}] audio time (no CPU wait): end of speech -> final, median / p95",
+             f"{_ms(m['final_audio'])} / {_ms(m['final_audio'], 95)}"),
+            (f"[{ch}] audio time (no CPU wait): end of speech -> card, median / p95",
+             f"{_ms(m['card_audio'])} / {_ms(m['card_audio'], 95)}"),
+            (f"[{ch}] audio time: cards before the end of the sentence",
+             f"{sum(c < 0 for c in m['card_audio'])}/{len(m['card_audio'])}"),
         ]
         audio_lag, wall_lag = partial_lag(log, zero, ch)
         rows += [

@@ -117,6 +117,7 @@ class RecognizerStats:
     runs: int = 0  # contiguous stretches of audio (1 + gaps)
     errors: int = 0
     final_lags: list[float] = field(default_factory=list)  # audio seconds from last word to final
+    final_at: dict[str, float] = field(default_factory=dict)  # segment -> call time (audio) of its final
 
     @property
     def real_time_factor(self) -> float:
@@ -306,6 +307,7 @@ class ChannelRecognizer:
             start, end, confidence = self._base + self._segment_start, self._base + self._pos, None
         utterance = Utterance(speaker=self.channel, text=text, start=round(start, 3), end=round(end, 3),
                               final=True, segment=self._segment_id(), confidence=confidence, words=words)
+        self.stats.final_at[utterance.segment] = round(self._base + self._pos, 3)
         self._segment_no += 1
         self._segment_start = self._pos
         self.stats.finals += 1
