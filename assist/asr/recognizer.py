@@ -9,7 +9,10 @@ edges do not click), and feeds vosk. It calls ``on_utterance`` with
 - partials (``final=False``) only when their text changes, and at most one
   every ``partial_interval`` seconds of audio (a changed text that arrives
   sooner waits for the next block after the interval, so the latest words are
-  never held back longer than that);
+  never held back longer than that); and once more, unchanged, when the
+  speaker has paused and the words held for ``partial_interval`` (a *held*
+  partial: the engine may act on it before the silence rule closes the
+  sentence);
 - finals with word times (seconds from call start) and confidences, when
   vosk's endpointer sees the speaker stop, or earlier when the channel has
   been quieter than its running background level for ``silence_timeout``
@@ -154,6 +157,7 @@ class ChannelRecognizer:
         self._partial_changed_at = 0.0  # run position of the last partial change
         self._sent = ""  # the partial text last sent on
         self._sent_at = float("-inf")  # run position when it was sent
+        self._held_sent = False  # the current text was re-sent as held
         self.endpointer = "model"  # how vosk's own endpointer is set: "api" or the model's conf
 
     def start(self) -> None:
@@ -203,6 +207,7 @@ class ChannelRecognizer:
         self._partial = ""
         self._partial_changed_at = 0.0
         self._sent, self._sent_at = "", float("-inf")
+        self._held_sent = False
         self._voiced_at = 0.0
         self.stats.runs += 1
 
@@ -261,12 +266,22 @@ class ChannelRecognizer:
             self.stats.busy_seconds += time.perf_counter() - began
             self._emit_final(result)
             return
-        if partial and partial != self._sent and self._pos - self._sent_at >= self._partial_interval - 1e-6:
-            self._sent, self._sent_at = partial, self._pos
-            self.stats.partials += 1
-            self._on_utterance(Utterance(
-                speaker=self.channel, text=partial, start=round(self._base + self._segment_start, 3),
-                end=round(self._base + self._pos, 3), final=False, segment=self._segment_id()))
+        interval = self._partial_interval - 1e-6
+        if partial and partial != self._sent and self._pos - self._sent_at >= interval:
+            self._sent, self._sent_at, self._held_sent = partial, self._pos, False
+            self._send_partial(partial)
+        elif (partial and partial == self._sent and not self._held_sent and self._pos - self._sent_at >= interval
+              and self._pos - self._partial_changed_at >= interval and self._pos - self._voiced_at >= interval):
+            # The speaker paused and the words held: send them once more, later in the audio,
+            # so the engine can act before the silence rule closes the sentence.
+            self._held_sent, self._sent_at = True, self._pos
+            self._send_partial(partial)
+
+    def _send_partial(self, text: str) -> None:
+        self.stats.partials += 1
+        self._on_utterance(Utterance(
+            speaker=self.channel, text=text, start=round(self._base + self._segment_start, 3),
+            end=round(self._base + self._pos, 3), final=False, segment=self._segment_id()))
 
     def _track_voice(self, samples: np.ndarray) -> None:
         """Energy voice detection against a running background level (drops fast, rises slowly)."""
@@ -290,7 +305,7 @@ class ChannelRecognizer:
         had_partial = bool(self._sent)  # shown to anyone: the final must close it
         self._partial = ""
         self._partial_changed_at = self._pos
-        self._sent, self._sent_at = "", float("-inf")
+        self._sent, self._sent_at, self._held_sent = "", float("-inf"), False
         if not text and not had_partial:
             self._segment_start = self._pos
             return  # silence: nothing was shown, nothing to close

@@ -6,7 +6,10 @@ trailing silence plus the recognizer's look-ahead; acting on every partial makes
 cards flicker and warnings fire on words the recognizer revises a moment later.
 ``PartialStabiliser`` sits between the engine and the bus and decides:
 
-- **which partials are evaluated at all** (``admit``): unchanged text is skipped,
+- **which partials are evaluated at all** (``admit``): unchanged text is skipped
+  (except once per sentence when it comes again at least ``HELD_AFTER`` later in
+  the audio: the recognizer's *held* partial, the speaker paused and the words
+  stayed; it counts as one more agreeing evaluation),
   and each speaker gets at most ``MAX_EVALS_PER_SECOND`` evaluations a second
   (wall clock), a hard cap whatever a recognizer or a replay sends; finals always
   pass, so nothing said is lost;
@@ -47,6 +50,8 @@ STABLE_PARTIALS = 2
 MARGIN = 0.05
 # One new card from partials per speaker per this many seconds (wall clock).
 CARD_GAP_SECONDS = 1.0
+# The same text this much later in the audio is the recognizer saying the words held.
+HELD_AFTER = 0.15
 
 
 @dataclass
@@ -68,6 +73,8 @@ class _Sentence:
     """What the partials of one segment have shown so far."""
 
     last_text: str = ""
+    last_end: float | None = None  # audio position of the last evaluated partial
+    held: bool = False  # the unchanged text was evaluated once more as held
     candidate: str = ""  # FAQ on top (with margin) in the last evaluated partial
     streak: int = 0
     shown_faq: str = ""
@@ -97,8 +104,11 @@ class PartialStabiliser:
         text = compact(utt.text).text
         sentence = self._sentences.get(key)
         if sentence is not None and text == sentence.last_text:
-            self.stats.skipped_unchanged += 1
-            return False
+            if (sentence.held or utt.end is None or sentence.last_end is None
+                    or utt.end - sentence.last_end < HELD_AFTER):
+                self.stats.skipped_unchanged += 1
+                return False
+            sentence.held = True  # evaluated once more below, as the held words
         now = self._clock()
         recent = self._evals.setdefault(utt.speaker, deque())
         while recent and now - recent[0] >= 1.0:
@@ -107,7 +117,10 @@ class PartialStabiliser:
             self.stats.skipped_rate += 1
             return False
         recent.append(now)
-        self._sentences.setdefault(key, _Sentence()).last_text = text
+        sentence = self._sentences.setdefault(key, _Sentence())
+        if text != sentence.last_text:
+            sentence.held = False
+        sentence.last_text, sentence.last_end = text, utt.end
         self.stats.evaluated += 1
         return True
 

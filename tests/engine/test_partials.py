@@ -202,3 +202,20 @@ def test_reset_forgets_the_previous_call(call):
     assert call.partials.stats.withdrawn == 1
     call.start()
     assert call.partials.stats.withdrawn == 0 and call.partials.stats.evaluated == 0
+
+
+def test_held_partial_counts_once_as_agreement(call):
+    """The recognizer re-sends unchanged words when the speaker pauses: the card need not wait for the final."""
+    clock = call.partials._clock
+    clock.t += 1
+    call.hear(Utterance("customer", "展期 要 交 多少 手续费", 0, 1.0, final=False, segment="customer-1"))
+    assert not shown_faq(results(call)[-1])  # one evaluation is not enough
+    clock.t += 0.1
+    call.hear(Utterance("customer", "展期 要 交 多少 手续费", 0, 1.05, final=False, segment="customer-1"))
+    assert len(results(call)) == 1  # the same words a moment later: not news
+    clock.t += 0.2
+    call.hear(Utterance("customer", "展期 要 交 多少 手续费", 0, 1.3, final=False, segment="customer-1"))
+    assert shown_faq(results(call)[-1]) == ["fee"]  # held in a pause: the second agreeing evaluation
+    clock.t += 0.5
+    call.hear(Utterance("customer", "展期 要 交 多少 手续费", 0, 1.9, final=False, segment="customer-1"))
+    assert len(results(call)) == 2  # held counts once per text
