@@ -2,7 +2,10 @@
 
 This is the one-way bus of the app: the audio side calls ``hear`` (partial and
 final utterances) and ``publish`` (levels, gaps, device problems); the engine
-turns each utterance into an ``AssistResult``; subscribers (the store's
+turns each utterance into an ``AssistResult`` (partials pass through
+``PartialStabiliser``, which throttles them and decides what a half-heard
+sentence may show, and follows a final with ``CardWithdrawn`` when the final
+takes a partial's card back); subscribers (the store's
 recorder, the panel's signal bridge, the terminal view) receive every event in
 order. Called from recognizer worker threads (one per channel), so the engine
 runs under a lock; subscribers must be quick and must not touch Qt widgets.
@@ -16,6 +19,7 @@ from datetime import datetime
 from typing import Callable
 
 from assist.engine import AssistEngine
+from assist.engine.partials import PartialStabiliser
 from assist.events import AssistResult, CallEnded, CallStarted, PartyChanged, Utterance
 
 Subscriber = Callable[[object], None]
@@ -25,6 +29,7 @@ class Call:
     def __init__(self, engine: AssistEngine, subscribers: tuple[Subscriber, ...] = (),
                  clock: Callable[[], float] = time.time):
         self.engine = engine
+        self.partials = PartialStabiliser()
         self._subscribers: list[Subscriber] = list(subscribers)
         self._clock = clock
         self._lock = threading.RLock()
@@ -56,6 +61,7 @@ class Call:
             self.engine.reset(call_started_at=datetime.fromtimestamp(self.started_at))
             if devices:  # a customer or mixed channel carries the answers to "请问是XX本人吗"
                 self.engine.customer_channel = bool({"customer", "unknown"} & set(devices))
+            self.partials.reset()
             event = CallStarted(
                 session_id=self.session_id,
                 playbook_id=self.engine.fixed_playbook_id,
@@ -69,11 +75,19 @@ class Call:
             self.publish(event)
             return event
 
-    def hear(self, utterance: Utterance) -> AssistResult:
-        """Run the engine on one utterance and publish its result (worker threads call this)."""
+    def hear(self, utterance: Utterance) -> AssistResult | None:
+        """Run the engine on one utterance and publish its result (worker threads call this).
+
+        Returns None for a partial the stabiliser skipped (unchanged, or over the
+        per-speaker cap); finals are always evaluated and published.
+        """
         with self._lock:
-            result = self.engine.process(utterance)
+            if not self.partials.admit(utterance):
+                return None
+            result, withdrawn = self.partials.settle(self.engine.process(utterance))
             self.publish(result)
+            for event in withdrawn:
+                self.publish(event)
             return result
 
     def set_party(self, kind: str, relation: str = "") -> None:

@@ -161,6 +161,25 @@ class AssistResult:
 
 
 @dataclass(frozen=True)
+class CardWithdrawn:
+    """A card or warning shown from a partial result that the final result did not confirm.
+
+    Published right after the final's ``AssistResult``, so a view that already
+    replaced the card from that result has nothing to do; otherwise it takes the
+    card off (an FAQ answer that is still showing ``key``, a warning of rule
+    ``key`` from ``segment`` not yet acknowledged). ``shown_for`` is how long
+    (seconds of call audio) it was on screen.
+    """
+
+    segment: str
+    speaker: Speaker
+    kind: Literal["faq", "warning"]
+    key: str  # faq_id or rule_id
+    replaced_by: str = ""  # the FAQ the final shows instead, if any
+    shown_for: float = 0.0
+
+
+@dataclass(frozen=True)
 class AudioLevel:
     """Input level of one channel, for the panel's meter (``rms`` is 0..1)."""
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable
 
 from assist.asr.models import find_model
-from assist.asr.recognizer import ChannelRecognizer, LoadedModel, load_model
+from assist.asr.recognizer import SILENCE_TIMEOUT, ChannelRecognizer, LoadedModel, load_model
 from assist.audio import devices
 from assist.audio.block import END, QUEUE_BLOCKS
 from assist.audio.capture import Capture
@@ -96,7 +96,7 @@ class Listener(_Pipeline):
 
     def __init__(self, call, agent_device: str | None = None, customer_device: str | None = None,
                  model_path: str | Path | None = None, mixed: bool = False, *,
-                 silence_timeout: float = 0.5, rate: int | None = None, retry_seconds: float = 1.5):
+                 silence_timeout: float = SILENCE_TIMEOUT, rate: int | None = None, retry_seconds: float = 1.5):
         super().__init__(call, model_path, silence_timeout)
         self.channel_devices: dict[Speaker, str | None]
         if mixed:
@@ -151,7 +151,7 @@ class Replay(_Pipeline):
     """A WAV file through the same pipeline; ``speed`` 1.0 is real time, None is as fast as possible."""
 
     def __init__(self, call, path: str | Path, speed: float | None = 1.0,
-                 model_path: str | Path | None = None, *, silence_timeout: float = 0.5):
+                 model_path: str | Path | None = None, *, silence_timeout: float = SILENCE_TIMEOUT):
         super().__init__(call, model_path, silence_timeout)
         self.path = Path(path)
         self.speed = speed

@@ -21,8 +21,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from assist.events import (AssistResult, AudioGap, AudioLevel, CallEnded, CallStarted, DeviceProblem, StageState,
-                           StoreProblem)
+from assist.events import (AssistResult, AudioGap, AudioLevel, CallEnded, CallStarted, CardWithdrawn,
+                           DeviceProblem, StageState, StoreProblem)
 
 _SPEAKER_STYLE = {"agent": "cyan", "customer": "magenta", "unknown": "white"}
 _SPEAKER_LABEL = {"agent": "坐席", "customer": "客户", "unknown": "通话"}
@@ -50,6 +50,8 @@ class TerminalView:
                 self._on_result(event)
             elif isinstance(event, AudioLevel):
                 self._levels[event.channel] = event.rms
+            elif isinstance(event, CardWithdrawn) and event.kind == "faq" and not event.replaced_by:
+                self._faq = tuple(h for h in self._faq if h.faq_id != event.key)
             elif isinstance(event, DeviceProblem):
                 style = "green" if event.recovered else "bold red"
                 fix = f" — {event.fix}" if event.fix else ""

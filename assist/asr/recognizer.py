@@ -6,7 +6,13 @@ with soxr's streaming resampler (it keeps filter state across blocks, so block
 edges do not click), and feeds vosk. It calls ``on_utterance`` with
 ``assist.events.Utterance``:
 
-- partials (``final=False``) only when their text changes;
+- partials (``final=False``) only when their text changes, and at most one
+  every ``partial_interval`` seconds of audio (a changed text that arrives
+  sooner waits for the next block after the interval, so the latest words are
+  never held back longer than that); and once more, unchanged, when the
+  speaker has paused and the words held for ``partial_interval`` (a *held*
+  partial: the engine may act on it before the silence rule closes the
+  sentence);
 - finals with word times (seconds from call start) and confidences, when
   vosk's endpointer sees the speaker stop, or earlier when the channel has
   been quieter than its running background level for ``silence_timeout``
@@ -14,6 +20,15 @@ edges do not click), and feeds vosk. It calls ``on_utterance`` with
   ``stuck_timeout`` seconds (then ``FinalResult`` is forced, so a final never
   waits for the next speech), or when a gap in the audio or the end of the
   source closes the stretch.
+
+Endpointing: vosk's own endpointer is set with ``SetEndpointerMode`` /
+``SetEndpointerDelays`` where the installed vosk has them (vosk 0.3.45, the
+newest wheel on PyPI, exports neither: its endpointer then keeps the model's
+``conf/model.conf`` rules, 0.5 s of trailing silence at the shortest). The
+project's own silence rule is what closes a sentence first: ``silence_timeout``
+(``SILENCE_TIMEOUT`` by default) was chosen with ``bench/bench_audio.py
+--sweep``, the shortest trailing silence that does not split sentences at
+hesitation pauses (figures in the module's constants below).
 
 Partials and the final of one stretch of speech share a segment id such as
 ``agent-7``. Vosk's word times count from the recognizer's first sample, so
@@ -40,6 +55,22 @@ from assist.events import DeviceProblem, Speaker, Utterance, Word
 
 # Gaps shorter than this are filled with silence; longer ones start a new run.
 MAX_PADDED_GAP = 1.0
+# Trailing silence (audio seconds, measured in 100 ms blocks) that closes a sentence.
+# Chosen by `bench/bench_audio.py --sweep` on 12 tuning sentences, each with one
+# hesitation pause of 200-700 ms (2026-11-28, shared 2-core machine; the sweep counts
+# audio time, so load does not change it): sentences split / final lag after the last
+# word at 0.2 s 11/12 300 ms, 0.3 s 6/12 395 ms, 0.4 s 3/12 510 ms, 0.5 s 1/12 600 ms,
+# 0.6 s 0/12 680 ms, 0.8 s 0/12 880 ms. 0.6 s is the shortest that split none. Shorter
+# vosk endpoint rules (rule2 0.2-0.3 s, rule3 0.6-0.7 s, through a model conf) did not
+# tell hesitations from ends either (1/12 split at 0.7 s, 8/12 at 0.3 s).
+SILENCE_TIMEOUT = 0.6
+# At most one partial per this many audio seconds: the engine evaluates each one,
+# and 5 a second is as fast as a reader can follow (and a quarter of vosk's rate).
+PARTIAL_INTERVAL = 0.2
+# vosk >= 0.3.47 lets the endpointer be set per recognizer: (t_start_max, t_end, t_max)
+# seconds: give up on leading silence, trailing silence that ends a sentence, longest
+# sentence. The trailing silence matches our own rule so both close together.
+ENDPOINTER_DELAYS = (5.0, SILENCE_TIMEOUT, 30.0)
 
 _cache: dict[Path, "LoadedModel"] = {}
 _cache_lock = threading.Lock()
@@ -89,6 +120,7 @@ class RecognizerStats:
     runs: int = 0  # contiguous stretches of audio (1 + gaps)
     errors: int = 0
     final_lags: list[float] = field(default_factory=list)  # audio seconds from last word to final
+    final_at: dict[str, float] = field(default_factory=dict)  # segment -> call time (audio) of its final
 
     @property
     def real_time_factor(self) -> float:
@@ -98,7 +130,8 @@ class RecognizerStats:
 class ChannelRecognizer:
     def __init__(self, model: LoadedModel, channel: Speaker, source: queue.Queue, *,
                  on_utterance: Callable[[Utterance], None], publish: Callable[[object], None],
-                 silence_timeout: float = 0.5, stuck_timeout: float = 1.5):
+                 silence_timeout: float = SILENCE_TIMEOUT, stuck_timeout: float = 1.5,
+                 partial_interval: float = PARTIAL_INTERVAL):
         self.model = model
         self.channel = channel
         self._source = source
@@ -106,6 +139,7 @@ class ChannelRecognizer:
         self._publish = publish
         self._silence_timeout = silence_timeout
         self._stuck_timeout = stuck_timeout
+        self._partial_interval = partial_interval
         self._floor = 0.01  # running estimate of the background level (0..1)
         self._voiced_at = 0.0  # run position of the end of the last block louder than the background
         self._meter = LevelMeter(channel, publish)
@@ -121,6 +155,10 @@ class ChannelRecognizer:
         self._segment_start = 0.0  # run position where the current segment began
         self._partial = ""
         self._partial_changed_at = 0.0  # run position of the last partial change
+        self._sent = ""  # the partial text last sent on
+        self._sent_at = float("-inf")  # run position when it was sent
+        self._held_sent = False  # the current text was re-sent as held
+        self.endpointer = "model"  # how vosk's own endpointer is set: "api" or the model's conf
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"asr-{self.channel}", daemon=True)
@@ -156,6 +194,9 @@ class ChannelRecognizer:
 
         self._rec = vosk.KaldiRecognizer(self.model.vosk_model, self.model.rate)
         self._rec.SetWords(True)
+        if hasattr(self._rec, "SetEndpointerDelays"):  # vosk >= 0.3.47; absent in 0.3.45
+            self._rec.SetEndpointerDelays(*ENDPOINTER_DELAYS)
+            self.endpointer = "api"
         self._in_rate = block.rate
         self._resampler = (soxr.ResampleStream(block.rate, self.model.rate, 1, dtype="int16")
                            if block.rate != self.model.rate else None)
@@ -165,6 +206,8 @@ class ChannelRecognizer:
         self._segment_start = 0.0
         self._partial = ""
         self._partial_changed_at = 0.0
+        self._sent, self._sent_at = "", float("-inf")
+        self._held_sent = False
         self._voiced_at = 0.0
         self.stats.runs += 1
 
@@ -209,23 +252,36 @@ class ChannelRecognizer:
         if is_final:
             self._emit_final(result)
             return
-        if partial != self._partial:
+        changed = partial != self._partial
+        if changed:
             self._partial = partial
             self._partial_changed_at = self._pos
-            if partial:
-                self.stats.partials += 1
-                self._on_utterance(Utterance(
-                    speaker=self.channel, text=partial, start=round(self._base + self._segment_start, 3),
-                    end=round(self._base + self._pos, 3), final=False, segment=self._segment_id()))
         elif partial and (self._pos - self._voiced_at >= self._silence_timeout
                           or self._pos - self._partial_changed_at >= self._stuck_timeout):
             # The speaker went quiet (or the words stopped changing) but vosk's
-            # endpointer has not fired yet (it waits up to 1 s, longer in noise):
+            # endpointer has not fired yet (it waits 0.5-1 s, longer in noise):
             # close the segment now so the panel gets a final promptly.
             began = time.perf_counter()
             result = self._rec.FinalResult()
             self.stats.busy_seconds += time.perf_counter() - began
             self._emit_final(result)
+            return
+        interval = self._partial_interval - 1e-6
+        if partial and partial != self._sent and self._pos - self._sent_at >= interval:
+            self._sent, self._sent_at, self._held_sent = partial, self._pos, False
+            self._send_partial(partial)
+        elif (partial and partial == self._sent and not self._held_sent and self._pos - self._sent_at >= interval
+              and self._pos - self._partial_changed_at >= interval and self._pos - self._voiced_at >= interval):
+            # The speaker paused and the words held: send them once more, later in the audio,
+            # so the engine can act before the silence rule closes the sentence.
+            self._held_sent, self._sent_at = True, self._pos
+            self._send_partial(partial)
+
+    def _send_partial(self, text: str) -> None:
+        self.stats.partials += 1
+        self._on_utterance(Utterance(
+            speaker=self.channel, text=text, start=round(self._base + self._segment_start, 3),
+            end=round(self._base + self._pos, 3), final=False, segment=self._segment_id()))
 
     def _track_voice(self, samples: np.ndarray) -> None:
         """Energy voice detection against a running background level (drops fast, rises slowly)."""
@@ -246,9 +302,10 @@ class ChannelRecognizer:
     def _emit_final(self, result_json: str) -> None:
         result = json.loads(result_json)
         text = result.get("text", "").strip()
-        had_partial = bool(self._partial)
+        had_partial = bool(self._sent)  # shown to anyone: the final must close it
         self._partial = ""
         self._partial_changed_at = self._pos
+        self._sent, self._sent_at, self._held_sent = "", float("-inf"), False
         if not text and not had_partial:
             self._segment_start = self._pos
             return  # silence: nothing was shown, nothing to close
@@ -265,6 +322,7 @@ class ChannelRecognizer:
             start, end, confidence = self._base + self._segment_start, self._base + self._pos, None
         utterance = Utterance(speaker=self.channel, text=text, start=round(start, 3), end=round(end, 3),
                               final=True, segment=self._segment_id(), confidence=confidence, words=words)
+        self.stats.final_at[utterance.segment] = round(self._base + self._pos, 3)
         self._segment_no += 1
         self._segment_start = self._pos
         self.stats.finals += 1

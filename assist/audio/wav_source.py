@@ -123,6 +123,7 @@ class WavSource:
         self.fed_seconds = 0.0
         self.done = threading.Event()
         self.completed = False  # True once every block of the file was queued
+        self.started_at: float | None = None  # time.monotonic() of call time 0 (for benchmarks)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="wav-source", daemon=True)
@@ -146,7 +147,7 @@ class WavSource:
         """Feeder thread: slice the file into blocks and pace them."""
         audio = self.audio
         step = int(audio.rate * BLOCK_SECONDS)
-        began = time.monotonic()
+        began = self.started_at = time.monotonic()
         try:
             for start in range(0, audio.samples.shape[0], step):
                 t = start / audio.rate

@@ -114,6 +114,7 @@ class CallController(QObject):
         b.level.connect(panel.on_level, Q)
         b.device_problem.connect(panel.on_device_problem, Q)
         b.store_problem.connect(panel.on_store_problem, Q)
+        b.withdrawn.connect(panel.on_withdrawn, Q)
         b.party.connect(lambda evt: panel.party_bar.show_party(evt.party), Q)
         b.contacts.connect(panel.party_bar.show_contacts, Q)
 

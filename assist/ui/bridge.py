@@ -18,6 +18,7 @@ from assist.events import (
     AudioGap,
     AudioLevel,
     CallEnded,
+    CardWithdrawn,
     CallStarted,
     ContactLimit,
     DeviceProblem,
@@ -36,6 +37,7 @@ class EventBridge(QObject):
     gap = Signal(object)  # AudioGap
     device_problem = Signal(object)  # DeviceProblem
     store_problem = Signal(object)  # StoreProblem
+    withdrawn = Signal(object)  # CardWithdrawn
     party = Signal(object)  # PartyChanged (the agent's own setting)
     contacts = Signal(object)  # ContactLimit (the contact ledger at call start)
     other = Signal(object)  # anything else a newer core may publish
@@ -48,6 +50,7 @@ class EventBridge(QObject):
         (AudioGap, "gap"),
         (DeviceProblem, "device_problem"),
         (StoreProblem, "store_problem"),
+        (CardWithdrawn, "withdrawn"),
         (PartyChanged, "party"),
         (ContactLimit, "contacts"),
     )

@@ -39,6 +39,7 @@ from assist.events import (
     AudioLevel,
     CallEnded,
     CallStarted,
+    CardWithdrawn,
     DeviceProblem,
     StoreProblem,
 )
@@ -593,6 +594,14 @@ class Panel(QWidget):
                 self.flash()
         self.last_result_stamp = emitted_at
         self.schedule_fit()
+
+    def on_withdrawn(self, evt: CardWithdrawn) -> None:
+        """A partial's card or warning the final did not confirm: take it off, quietly."""
+        if evt.kind == "faq":
+            if not evt.replaced_by and self.cards.faq_card.key == evt.key:
+                self.cards.faq_card.clear_content()
+        elif self.warning_banner.withdraw(evt.segment, evt.key) and self.warning_banner.current is None:
+            self._stop_flash()
 
     def on_level(self, evt: AudioLevel) -> None:
         bar = self.level_bars.get(evt.channel)

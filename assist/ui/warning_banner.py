@@ -119,6 +119,17 @@ class WarningBanner(QFrame):
         self._refresh()
         return True
 
+    def withdraw(self, segment: str, rule_id: str) -> bool:
+        """Drop a not yet acknowledged warning the final result did not confirm; True if it was queued."""
+        key = (segment, rule_id)
+        self._seen.discard(key)
+        for i, queued in enumerate(self._queue):
+            if (queued.segment, queued.warning.rule_id) == key:
+                del self._queue[i]
+                self._refresh()
+                return True
+        return False
+
     def acknowledge(self) -> None:
         if not self._queue:
             return

@@ -10,6 +10,11 @@ vosk's Chinese models put spaces between words, drop punctuation, keep fillers
   "fuzzy pinyin" pairs that Chinese input methods offer for regional accents
   (z/zh, c/ch, s/sh, l/n, an/ang, en/eng, in/ing), so homophones and
   near-homophones share a key.
+
+Hangul syllables are kept too, one key each: the only recognizer the tests and
+benches can run here is vosk's Korean model, and its output must reach the
+engine's real matching path (Chinese text never contains Hangul, so this
+changes nothing for Mandarin calls).
 """
 from __future__ import annotations
 
@@ -36,13 +41,13 @@ _FILLER_RE = re.compile(r"[呃嗯啊哦唉诶哎额噢呀嘛呢吧]|那个|这�
 # 还 is left out on purpose: here it is mostly 还款.
 FUNCTION_CHARS = frozenset("我你您他她它们的地得了着过是吗呢吧啊呀就都也这那哪个些么什怎样会能可以要不没有在和与跟把被给让对从到很太嘛")
 _DROP_FUNCTION_CHARS = {ord(ch): None for ch in FUNCTION_CHARS}
-_KEEP = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
-_SYLLABLE_TOKEN = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")
+_KEEP = re.compile(r"[\u3400-\u9fff\uac00-\ud7a3A-Za-z0-9]")
+_SYLLABLE_TOKEN = re.compile(r"[\u3400-\u9fff]|[\uac00-\ud7a3]|[a-z0-9]+")
 
 
 @dataclass(frozen=True)
 class Compact:
-    """Text with only letters, digits and CJK kept; ``offsets[i]`` is the original index of ``text[i]``."""
+    """Text with only letters, digits, CJK and Hangul kept; ``offsets[i]`` is the original index of ``text[i]``."""
 
     text: str
     offsets: tuple[int, ...]
@@ -53,7 +58,7 @@ class Compact:
         return (self.offsets[start], self.offsets[end - 1] + 1)
 
 
-_KEEP_RUN = re.compile(r"[\u3400-\u9fffa-z0-9]+")
+_KEEP_RUN = re.compile(r"[\u3400-\u9fff\uac00-\ud7a3a-z0-9]+")
 
 
 def compact(text: str) -> Compact:

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from assist.asr.recognizer import ChannelRecognizer
+from assist.asr.recognizer import SILENCE_TIMEOUT, ChannelRecognizer
 from assist.audio.block import END, AudioBlock
 from assist.audio.wav_source import read_wav
 from assist.events import AudioLevel, CallEnded, CallStarted
@@ -46,8 +46,11 @@ def test_partials_then_final_with_word_times(ko_model, speech):
     first_final = utts.index(final)
     partials = [u for u in utts[:first_final] if not u.final]
     assert partials and all(p.segment == "agent-1" for p in partials)
-    # partials are only published when their text changes
-    assert all(a.text != b.text for a, b in zip(partials, partials[1:]))
+    # partials are only published when their text changes, or once more when the words held in a pause
+    repeats = [b for a, b in zip(partials, partials[1:]) if a.text == b.text]
+    assert len(repeats) == len({r.text for r in repeats})  # once per text at most
+    ends = [p.end for p in partials]
+    assert ends == sorted(ends) and len(set(ends)) == len(ends)  # a repeat comes later in the audio
     assert final.words and all(w.text for w in final.words)
     starts = [w.start for w in final.words]
     assert starts == sorted(starts) and all(w.end >= w.start for w in final.words)
@@ -133,4 +136,4 @@ def test_final_comes_promptly_after_the_speaker_stops(ko_model, speech):
     utts, _, stats = _recognize(ko_model, one + noise)
     finals = [u for u in utts if u.final and u.text]
     assert len(finals) == 1
-    assert stats.final_lags and max(stats.final_lags) <= 0.8, (stats.final_lags, [(u.text, u.end, u.final) for u in utts][-3:])
+    assert stats.final_lags and max(stats.final_lags) <= SILENCE_TIMEOUT + 0.3, (stats.final_lags, [(u.text, u.end, u.final) for u in utts][-3:])
