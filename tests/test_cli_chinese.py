@@ -12,7 +12,7 @@ def test_help_is_chinese(capsys):
     out = capsys.readouterr().out
     assert out.startswith("用法：") and "显示本帮助并退出" in out and "浏览和搜索知识库" in out
     # Latin only for command and option names, placeholders, file formats and tool names.
-    prose = re.sub(r"--?[a-z-]+|\b(analyze|kb|sessions|devices|model|replay|listen|demo|browse|review|assist|"
+    prose = re.sub(r"--?[a-z-]+|\b(analyze|kb|sessions|devices|model|replay|listen|demo|browse|review|ledger|assist|"
                    r"JSON|Lines|vosk|WAV|ASSIST_\w+)\b", "", out)
     assert not re.search(r"[A-Za-z]{3,}", prose), prose
 

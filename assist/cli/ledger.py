@@ -14,18 +14,18 @@ from assist.cli.common import UsageError
 
 
 def register(sub) -> None:
-    p = sub.add_parser("ledger", help="contact ledger: connected calls and attempts per case per day")
-    p.add_argument("--ledger", metavar="FILE", help="ledger file (default: ledger.db in the data folder)")
-    p.add_argument("--limit", type=int, default=None, help="connected calls allowed per case per day (default 3)")
-    lsub = p.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
-    imp = lsub.add_parser("import", help="import a contact log (CSV: 案件号, 呼叫时间, 是否接通, 坐席)")
+    p = sub.add_parser("ledger", help="联系台账：每个案件每天的接通次数和拨打次数")
+    p.add_argument("--ledger", metavar="FILE", help="台账文件（默认：数据文件夹里的 ledger.db）")
+    p.add_argument("--limit", type=int, default=None, help="每个案件每天允许的接通次数（默认 3）")
+    lsub = p.add_subparsers(dest="ledger_command", metavar="操作", required=True)
+    imp = lsub.add_parser("import", help="导入联系记录（CSV：案件号, 呼叫时间, 是否接通, 坐席）")
     imp.add_argument("csv")
     imp.set_defaults(func=cmd_import)
-    show = lsub.add_parser("show", help="one case's count for a day")
+    show = lsub.add_parser("show", help="查看一个案件某天的联系次数")
     show.add_argument("case_id")
-    show.add_argument("--day", help="YYYY-MM-DD (default: today)")
+    show.add_argument("--day", help="日期，如 2026-11-23（默认：今天）")
     show.set_defaults(func=cmd_show)
-    exp = lsub.add_parser("export", help="print the ledger as a contact log CSV")
+    exp = lsub.add_parser("export", help="把台账输出为联系记录 CSV，可供同事导入")
     exp.set_defaults(func=cmd_export)
 
 
