@@ -29,8 +29,8 @@ from datetime import datetime
 import numpy as np
 
 from assist.engine.compliance_examples import ExampleDetector, ExampleVerdict
-from assist.engine.patterns import PatternTimeout, SafePattern, compile_pattern
-from assist.engine.patterns import search as safe_search
+from assist.knowledge.patterns import PatternTimeout, SafePattern, compile_pattern
+from assist.knowledge.patterns import search as safe_search
 from assist.zh.text import Compact, compact, syllables
 from assist.events import ComplianceWarning, Utterance
 from assist.knowledge.model import KnowledgeBase, Rule
@@ -73,7 +73,7 @@ class _CompiledRule:
 
 
 def _compile(rule: Rule) -> _CompiledRule:
-    # rule patterns run on the linear-time engine (assist.engine.patterns), never on re
+    # rule patterns run on the linear-time engine (assist.knowledge.patterns), never on re
     m = rule.match
     return _CompiledRule(rule, [compile_pattern(p) for p in m.any], [compile_pattern(p) for p in m.all],
                          [compile_pattern(p) for p in m.unless], [compile_pattern(p) for p in m.pinyin_any])
