@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from assist.store.masking import mask_log_records
+
+    mask_log_records()  # nothing any command logs shows an ID-card, phone or card number in full
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

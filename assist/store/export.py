@@ -25,7 +25,7 @@ from assist.store.masking import mask_text
 
 FORMATS = ("markdown", "json", "csv")
 # the fields that hold what people said or typed; ids and KB texts are left alone
-SENSITIVE_KEYS = frozenset({"text", "said", "notes", "matched"})
+SENSITIVE_KEYS = frozenset({"text", "said", "notes", "matched", "evidence", "amount_text", "due_text"})
 
 
 def clock(seconds: float | None) -> str:
