@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from assist import __version__
+from assist.printable import printable
 from assist.cli import analyze, app, audio, kb, sessions
 from assist.errors import AssistError
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except AssistError as e:  # UsageError and every other problem the user can fix
-        print(f"assist: {e.for_user()}", file=sys.stderr)
+        print(f"assist: {printable(e.for_user())}", file=sys.stderr)  # may quote a file name or input
         return 2
     except KeyboardInterrupt:
         return 130

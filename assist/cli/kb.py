@@ -6,6 +6,8 @@ from typing import Any
 
 from assist.cli.common import UsageError, add_kb_option, open_kb
 
+from assist.printable import printable
+
 
 def register(sub) -> None:
     p = sub.add_parser("kb", help="list, search or check the knowledge base")
@@ -46,9 +48,9 @@ def cmd_list(args) -> int:
         print(json.dumps(data, ensure_ascii=False))
         return 0
     for pb in data["playbooks"]:
-        print(f"{pb['id']}  {pb['title']}")
+        print(printable(f"{pb['id']}  {pb['title']}"))  # KB text: no escape codes to the terminal
         for s in pb["stages"]:
-            print(f"   {s['index']}. {s['title']}")
+            print(printable(f"   {s['index']}. {s['title']}"))
     print(f"{data['faqs']} FAQs, {data['rules']} compliance rules (version {kb.version})")
     return 0
 
@@ -64,10 +66,10 @@ def cmd_search(args) -> int:
         print(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, default=list))
         return 0
     if not hits:
-        print(f"nothing found for {args.query!r}")
+        print(printable(f"nothing found for {args.query!r}"))
         return 1
     for h in hits:
-        print(f"[{h.kind}] {h.id}  {h.title}\n        {h.text}")
+        print(printable(f"[{h.kind}] {h.id}  {h.title}\n        {h.text}"))
     return 0
 
 
@@ -81,7 +83,7 @@ def cmd_check(args) -> int:
         semantics = _semantics(kb)
         problems += [str(f) for f in _audit(kb, semantics)]
     for p in problems:
-        print(p)
+        print(printable(p))  # KB text: no escape codes to the terminal
     if semantics is not None:
         _print_confusable_faqs(kb, semantics)
     if problems or kb is None:

@@ -169,6 +169,9 @@ def _parse_file(path: Path, rel: str, issues: list[KBIssue]):
             issues.append(KBIssue(rel, 1, f"文件太大（{size / 1048576:.1f} MB，上限 {MAX_FILE_BYTES // 1048576} MB）：请拆成几个文件"))
             return None
         text = path.read_text(encoding="utf-8")
+        if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+            issues.append(KBIssue(rel, 1, "文件是空的（没有内容）：请删除它或写入内容"))
+            return None
         try:
             return yaml.load(text, Loader=_LineLoader)
         except yaml.YAMLError:

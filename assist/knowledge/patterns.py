@@ -167,8 +167,9 @@ class SafePattern:
             self._full = re2.compile(source, _RE2_OPTIONS)
             self.engine = "re2"
             return
-        except re2.error:
-            pass
+        except re2.error as e:
+            if not _needs_backtracking(source):  # re2 refused it for another reason: so do we
+                raise PatternError(f"正则表达式写法有误或过大（{_reason(e)}）") from None
         try:
             self._slow = regex.compile(source, regex.VERSION0)
         except (regex.error, OverflowError, RecursionError) as e:
@@ -176,8 +177,10 @@ class SafePattern:
         self.engine = "regex"
         try:
             self._prefilter = re2.compile(strip_lookarounds(source), _RE2_OPTIONS)
-        except re2.error:
-            self._prefilter = None  # back-references and the like: the slow engine alone, on its budget
+        except re2.error as e:
+            if not _BACKREF.search(source):  # too big for re2 even without its look-arounds
+                raise PatternError(f"正则表达式写法有误或过大（{_reason(e)}）") from None
+            self._prefilter = None  # back-references: the slow engine alone, on its budget
 
     def __repr__(self) -> str:
         return f"SafePattern({self.source!r}, engine={self.engine})"
@@ -234,8 +237,17 @@ class SafePattern:
         return list(self._iter(text, MAX_MATCHES))
 
 
+_BACKREF = regex.compile(r"\\[1-9]|\(\?P=")
+
+
+def _needs_backtracking(source: str) -> bool:
+    """Whether the pattern uses what only a backtracking engine offers (look-arounds, back-references)."""
+    return strip_lookarounds(source) != source or bool(_BACKREF.search(source))
+
+
 def _reason(e: Exception) -> str:
-    msg = getattr(e, "msg", None) or str(e) or type(e).__name__
+    arg = e.args[0] if e.args else None
+    msg = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else (getattr(e, "msg", None) or str(e) or type(e).__name__)
     pos = getattr(e, "pos", None)
     return f"{msg}，第 {pos + 1} 个字符处" if isinstance(pos, int) else msg
 

@@ -20,6 +20,9 @@ from assist.knowledge.model import KnowledgeBase
 _LATIN = re.compile(r"^[a-z0-9 ]+$")
 
 
+MAX_QUERY_CHARS = 200
+
+
 @dataclass(frozen=True)
 class SearchHit:
     kind: str  # 'faq' | 'line'
@@ -76,7 +79,8 @@ class KbSearch:
 
     def search(self, query: str, playbook: str | None = None, tag: str | None = None,
                limit: int = 20) -> list[SearchHit]:
-        q = compact(query).text
+        # a query is a few words: a pasted page would make fuzzy scoring (and memory) explode
+        q = compact(query[:MAX_QUERY_CHARS]).text
         hits: list[SearchHit] = []
         latin = bool(_LATIN.match(q))
         for e in self.entries:
