@@ -435,7 +435,7 @@ NOTES = [
     ("note: bidi override", _note_case("备注\u202e反向\u202c")),
     ("note: lone surrogate", _note_case("备注\ud800完")),
     ("note: NUL byte", _note_case("备注\x00完")),
-    ("note: one megabyte", _note_case("很长的备注" * 200_000)),
+    ("note: 200,000 characters", _note_case("很长的备注" * 40_000)),
     ("note: empty", _note_case("")),
 ]
 
@@ -478,3 +478,70 @@ CASES: list[Case] = (
     + [Case("notes", n, f) for n, f in NOTES]
     + [Case("cli args", n, f) for n, f in CLI]
 )
+
+
+# ---------------------------------------------------------------- running the corpus in a child
+
+def run_all(kb_src: Path, limit: float = LIMIT_S, env: dict | None = None) -> dict[str, tuple[str, str]]:
+    """Every case's (outcome, detail), run in a child process that the parent watches.
+
+    A thread cannot interrupt a match stuck inside C code that holds the GIL (``re`` does),
+    so the cases run in one child interpreter (one start-up for all of them) that reports
+    each case as it starts and ends; when a case overruns ``limit`` the parent kills the
+    child, records a hang, and starts a new child at the next case.
+    """
+    import select
+    import subprocess
+
+    results: dict[str, tuple[str, str]] = {}
+    start = 0
+    while start < len(CASES):
+        child = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), str(kb_src), str(start)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1)
+        current, deadline, boot = start, None, time.monotonic() + 120  # start-up and KB load: not a case
+        try:
+            while True:
+                wait = (deadline if deadline else boot) - time.monotonic()
+                ready, _, _ = select.select([child.stdout], [], [], max(wait, 0))
+                if not ready:
+                    name = CASES[current].name
+                    results[name] = ("hang", f"still running after {limit:.0f} s")
+                    child.kill()
+                    start = current + 1
+                    break
+                line = child.stdout.readline()
+                if not line:  # the child died: the running case takes the blame
+                    if current < len(CASES) and CASES[current].name not in results:
+                        results[CASES[current].name] = ("traceback", "the process died")
+                    start = current + 1
+                    break
+                msg = json.loads(line)
+                if msg["event"] == "start":
+                    current, deadline = msg["i"], time.monotonic() + limit + 1.0
+                else:
+                    results[CASES[msg["i"]].name] = (msg["outcome"], msg["detail"])
+                    deadline = None
+                    boot = time.monotonic() + limit + 1.0
+                    if msg["i"] == len(CASES) - 1:
+                        start = len(CASES)
+                        break
+        finally:
+            child.kill()
+            child.wait()
+    return results
+
+
+def _child(kb_src: Path, start: int) -> None:
+    real = sys.stdout
+    for i in range(start, len(CASES)):
+        real.write(json.dumps({"event": "start", "i": i}) + "\n")
+        real.flush()
+        outcome, detail = check_case(CASES[i], kb_src)
+        real.write(json.dumps({"event": "end", "i": i, "outcome": outcome, "detail": detail[-500:]}) + "\n")
+        real.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    _child(Path(sys.argv[1]), int(sys.argv[2]))

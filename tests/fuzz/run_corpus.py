@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import CASES, check_case  # noqa: E402
+from corpus import CASES, run_all  # noqa: E402
 
 
 def main() -> None:
@@ -28,12 +28,13 @@ def main() -> None:
         from assist.knowledge import default_kb_dir
         kb = Path(default_kb_dir())
     table: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    results = run_all(kb)
     for case in CASES:
-        print(f"... {case.category}: {case.name}", file=sys.stderr, flush=True)
-        outcome, detail = check_case(case, kb)
+        outcome, detail = results.get(case.name, ("hang", "not reached"))
         table[case.category][outcome] += 1
         if args.verbose or outcome != "ok":
-            print(f"{outcome:9s} [{case.category}] {case.name}: {detail.strip().splitlines()[-1] if detail.strip() else ''}", flush=True)
+            last = detail.strip().splitlines()[-1] if detail.strip() else ""
+            print(f"{outcome:9s} [{case.category}] {case.name}: {last}", flush=True)
     print(f"\n{'category':12s} {'cases':>5s} {'ok':>4s} {'traceback':>9s} {'hang':>4s} {'problem':>7s}")
     total = collections.Counter()
     for cat, c in table.items():
