@@ -3,12 +3,13 @@ records, summaries, every export and log messages (issue 15)."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 import pytest
 
 from assist.store import SessionRecorder, open_store
 from assist.store.masking import mask_log_records, mask_text
+
+from .conftest import raw_connection
 
 # (as typed or recognised, the digits that must not survive)
 FORMS = [
@@ -53,12 +54,14 @@ def test_notes_promises_summary_and_exports_are_masked(db_path, ev):
         rec = SessionRecorder(store)
         rec(ev.started("n1"))
         rec(ev.final("我明天还三千 我电话138.1234.5678"))
+        assert rec.close() == 0  # the recorder writes on its own thread: wait for it
         store.set_notes("n1", "客户说换号了 tel13812345678 身份证一一零一零五一九四九一二三一零零二叉")
         notes = store.get_notes("n1")
         summary = repr(store.summary("n1"))
         exports = [store.export("n1", fmt) for fmt in ("markdown", "json", "csv")]
-    raw = sqlite3.connect(str(db_path))
-    dumped = "\n".join(raw.iterdump())
+    raw = raw_connection(db_path)
+    dumped = "\n".join(repr(row) for table in ("sessions", "utterances", "warnings")
+                       for row in raw.execute(f"SELECT * FROM {table}").fetchall())
     raw.close()
     for where in [notes, summary, dumped, *exports]:
         for secret in ("1381234", "138.1234", "一一零一零五一九四九"):
