@@ -4,7 +4,7 @@
 
 1. Every pattern of the KB (match.any/all/unless/pinyin_any and sequence-rule
    settings) on every adversarial string ``kb check`` uses (10,000 characters):
-   the slowest time per pattern with ``assist.engine.patterns`` (re2, or regex
+   the slowest time per pattern with ``assist.knowledge.patterns`` (re2, or regex
    with a budget behind an re2 prefilter), with plain ``re`` and with ``regex``
    alone, for comparison. Target: every pattern <= 50 ms.
 2. Known catastrophic patterns ((a+)+$ and friends) on a 5,000-character line:
@@ -24,7 +24,7 @@ import time
 import regex
 
 from assist.engine import AssistEngine
-from assist.engine.patterns import PatternTimeout, _adversarial, compile_pattern
+from assist.knowledge.patterns import PatternTimeout, _adversarial, compile_pattern
 from assist.events import Utterance
 from assist.knowledge import load_kb
 

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from assist import __version__
+from assist.printable import printable
 from assist.cli import analyze, app, audio, chinese_argparse, kb, ledger, sessions
 from assist.errors import AssistError
 
@@ -30,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from assist.store.masking import mask_log_records
+
+    mask_log_records()  # nothing any command logs shows an ID-card, phone or card number in full
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
@@ -38,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except AssistError as e:  # UsageError and every other problem the user can fix
-        print(f"assist: {e.for_user()}", file=sys.stderr)
+        print(f"assist: {printable(e.for_user())}", file=sys.stderr)  # may quote a file name or input
         return 2
     except KeyboardInterrupt:
         return 130

@@ -3,11 +3,14 @@
 The output format is a contract (QA teams script it; ../shared/eval scores
 it): one JSON record per input line, in order. The whole file is read and
 checked before anything is printed, so a malformed line gives an error naming
-it (exit 2) and no half output.
+it (exit 2) and no half output; the output is UTF-8 whatever the locale. The
+input is UTF-8, with or without BOM; GB18030, UTF-16, binary junk, lone
+surrogates, deep nesting and out-of-range numbers are named with their line.
 """
 from __future__ import annotations
 
 import json
+import math
 import sys
 from datetime import datetime
 
@@ -28,45 +31,133 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_analyze)
 
 
-def read_transcript(path: str) -> list[Utterance]:
+MAX_TRANSCRIPT_BYTES = 256 * 1024 * 1024  # a whole working day of calls is a few MB
+MAX_NESTING = 64  # a transcript line is a flat object; deeper nesting is junk (and json's recursion limit)
+
+
+def _read_bytes(path: str) -> bytes:
     try:
         if path == "-":
-            lines = sys.stdin.read().splitlines()
+            data = sys.stdin.buffer.read(MAX_TRANSCRIPT_BYTES + 1)
         else:
-            with open(path, encoding="utf-8") as f:
-                lines = f.read().splitlines()
+            with open(path, "rb") as f:
+                data = f.read(MAX_TRANSCRIPT_BYTES + 1)
     except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except UnicodeDecodeError as e:
-        raise UsageError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        raise UsageError(f"{path}: 找不到这个文件") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: 这是一个文件夹，请给出 JSON Lines 文字记录文件") from None
     except OSError as e:
-        raise UsageError(f"{path}: {e.strerror}") from None
+        raise UsageError(f"{path}: 无法读取（{e.strerror or e}）") from None
+    if len(data) > MAX_TRANSCRIPT_BYTES:
+        raise UsageError(f"{path}: 文件超过 {MAX_TRANSCRIPT_BYTES // 1048576} MB，不像一通电话的文字记录；请按通话拆分")
+    return data
+
+
+def _decode(path: str, data: bytes) -> str:
+    """UTF-8 (with or without BOM); anything else is named, with the line, and how to convert it."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        bad = e
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UsageError(f"{path}: 文件是 UTF-16 编码，不是 UTF-8：请另存为 UTF-8（不带 BOM 也可）")
+    if b"\x00" in data[: max(bad.start, 1) + 64]:
+        raise UsageError(f"{path}:{line}: 含有二进制内容，不是文字记录（JSON Lines 文本）")
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}:{line}: 不是 UTF-8 文本（第 {bad.start + 1} 个字节无法解码）："
+                         "请确认这是 JSON Lines 文字记录并另存为 UTF-8") from None
+    raise UsageError(f"{path}:{line}: 文件像是 GB18030/GBK 编码，不是 UTF-8：请另存为 UTF-8，"
+                     f"例如 iconv -f GB18030 -t UTF-8 {path} > 新文件.jsonl")
+
+
+def _depth_ok(line: str) -> bool:
+    """Cheap upper bound on JSON nesting without parsing (json.loads would recurse into it)."""
+    depth = deepest = 0
+    for ch in line:
+        if ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_NESTING:
+                    return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _seconds(where: str, key: str, v) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise UsageError(f"{where}: \"{key}\" 必须是秒数，不是 {_short(v)}")
+    try:
+        f = float(v)
+    except OverflowError:
+        f = math.inf
+    if not math.isfinite(f) or not 0 <= f <= 366 * 86400:
+        raise UsageError(f"{where}: \"{key}\" 的值 {_short(v)} 不是合理的秒数（0 到一年之间）")
+    return f
+
+
+def _short(v) -> str:
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
+def read_transcript(path: str) -> list[Utterance]:
+    """Every utterance of the transcript, or a UsageError naming the first bad line (nothing half done).
+
+    Hostile input is refused with a Chinese message naming the line: another encoding
+    (GB18030 is detected and named), binary junk, lone surrogates (\\ud800, which no store
+    or terminal can write), nesting deeper than MAX_NESTING, numbers out of range.
+    """
+    text = _decode(path, _read_bytes(path))
     out = []
-    for n, line in enumerate(lines, start=1):
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.lstrip("\ufeff")  # files joined with cat keep each one's BOM
         if not line.strip():
             continue
         where = f"{path}:{n}"
+        if "\x00" in line:
+            raise UsageError(f"{where}: 含有二进制内容（NUL 字节），不是 JSON 文本")
+        if not _depth_ok(line):
+            raise UsageError(f"{where}: JSON 嵌套超过 {MAX_NESTING} 层；每行应是一个平的对象"
+                             '，如 {"speaker": "agent", "text": "…"}')
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as e:
-            raise UsageError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
+            raise UsageError(f"{where}: 不是有效的 JSON（{e.msg}，第 {e.colno} 列）") from None
+        except (ValueError, RecursionError) as e:  # e.g. an integer of more than 4,300 digits
+            raise UsageError(f"{where}: 无法读取的 JSON 取值（{_short(str(e))}）") from None
         if not isinstance(rec, dict):
-            raise UsageError(f"{where}: each line must be a JSON object")
+            raise UsageError(f"{where}: 每行必须是一个 JSON 对象")
         speaker = rec.get("speaker", "unknown")
-        if speaker not in SPEAKERS:
-            raise UsageError(f"{where}: speaker must be one of {', '.join(SPEAKERS)}, not {speaker!r}")
-        text = rec.get("text")
-        if not isinstance(text, str):
-            raise UsageError(f"{where}: missing \"text\" (a string)")
-        times = []
-        for key in ("start", "end"):
-            v = rec.get(key)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-                raise UsageError(f"{where}: \"{key}\" must be a number of seconds, not {v!r}")
-            times.append(float(v) if v is not None else None)
+        if not isinstance(speaker, str) or speaker not in SPEAKERS:
+            raise UsageError(f"{where}: 说话人 speaker 只能是 {'、'.join(SPEAKERS)}，不是 {_short(speaker)}")
+        text_ = rec.get("text")
+        if not isinstance(text_, str):
+            raise UsageError(f"{where}: 缺少文字 \"text\"（应为字符串）")
+        if _has_lone_surrogate(text_):
+            raise UsageError(f"{where}: \"text\" 含有无效的 Unicode 字符（孤立的代理项，如 \\ud800）；请修正这一行")
+        start, end = (_seconds(where, key, rec.get(key)) for key in ("start", "end"))
         final = rec.get("final", True)
-        out.append(Utterance(speaker=speaker, text=text, start=times[0], end=times[1],
-                             final=bool(final), segment=f"{speaker}-{n}"))
+        if not isinstance(final, bool):
+            raise UsageError(f"{where}: \"final\" 必须是 true 或 false，不是 {_short(final)}")
+        out.append(Utterance(speaker=speaker, text=text_, start=start, end=end,
+                             final=final, segment=f"{speaker}-{n}"))
     return out
 
 
@@ -148,9 +239,16 @@ def cmd_analyze(args) -> int:
     if contacts is not None and contacts.reached and records:
         records[0]["warnings"].insert(0, {"rule": "contact_limit", "severity": "warning", "message": contacts.message,
                                           "span": [0, 0], "source": CONTACT_LIMIT_SOURCE})
-    for rec in records:
-        out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    out.flush()
+    # JSON Lines in UTF-8 whatever the terminal's locale: a latin-1 stdout must not fail half way
+    out = getattr(sys.stdout, "buffer", None)
+    lines = [json.dumps(rec, ensure_ascii=False) + "\n" for rec in records]
+    if out is None:
+        sys.stdout.write("".join(lines))
+        sys.stdout.flush()
+    else:
+        sys.stdout.flush()
+        out.write("".join(lines).encode("utf-8"))
+        out.flush()
     return 0
 
 

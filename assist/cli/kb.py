@@ -7,6 +7,7 @@ from typing import Any
 from assist.cli.common import UsageError, add_kb_option, open_kb
 
 KIND_NAMES = {"faq": "问答", "rule": "合规规则", "line": "话术"}
+from assist.printable import printable
 
 
 def register(sub) -> None:
@@ -48,9 +49,9 @@ def cmd_list(args) -> int:
         print(json.dumps(data, ensure_ascii=False))
         return 0
     for pb in data["playbooks"]:
-        print(f"{pb['id']}  {pb['title']}")
+        print(printable(f"{pb['id']}  {pb['title']}"))  # KB text: no escape codes to the terminal
         for s in pb["stages"]:
-            print(f"   {s['index']}. {s['title']}")
+            print(printable(f"   {s['index']}. {s['title']}"))
     print(f"问答 {data['faqs']} 条，合规规则 {data['rules']} 条（版本 {kb.version}）")
     return 0
 
@@ -66,10 +67,10 @@ def cmd_search(args) -> int:
         print(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, default=list))
         return 0
     if not hits:
-        print(f"没有找到“{args.query}”。试试拼音（如 huankuan）或拼音首字母（如 hk）。")
+        print(printable(f"没有找到“{args.query}”。试试拼音（如 huankuan）或拼音首字母（如 hk）。"))
         return 1
     for h in hits:
-        print(f"【{KIND_NAMES.get(h.kind, '条目')}】{h.title}\n        {h.text}")
+        print(printable(f"【{KIND_NAMES.get(h.kind, '条目')}】{h.title}\n        {h.text}"))
     return 0
 
 
@@ -83,7 +84,7 @@ def cmd_check(args) -> int:
         semantics = _semantics(kb)
         problems += [str(f) for f in _audit(kb, semantics)]
     for p in problems:
-        print(p)
+        print(printable(p))  # KB text: no escape codes to the terminal
     if semantics is not None:
         _print_confusable_faqs(kb, semantics)
     if problems or kb is None:

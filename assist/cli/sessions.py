@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from assist.cli.common import UsageError, add_kb_option, open_kb
+from assist.printable import printable, printable_tree
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([dhw])\s*$", re.IGNORECASE)
 _UNIT_DAYS = {"d": 1, "w": 7}
@@ -237,7 +238,7 @@ def cmd_show(args) -> int:
 
         bundle = mask_tree(store.bundle(args.id), args.unmask)
         summary = mask_tree(store.summary(bundle["session"]["id"], kb=kb), args.unmask)
-        render_session(_console(), bundle, summary)
+        render_session(_console(), printable_tree(bundle), printable_tree(summary))  # no escape codes to the terminal
         return 0
     return _run(args, run)
 
@@ -247,7 +248,7 @@ def cmd_notes(args) -> int:
         sid = store.resolve_id(args.id)
         if args.text is None:
             notes = store.get_notes(sid)
-            print(notes if notes else f"（会话 {sid} 没有备注）")
+            print(printable(notes) if notes else f"（会话 {sid} 没有备注）")  # no escape codes to the terminal
             return 0
         text = sys.stdin.read().strip() if args.text == "-" else args.text
         store.set_notes(sid, text)

@@ -33,8 +33,8 @@ from datetime import datetime
 import numpy as np
 
 from assist.engine.compliance_examples import ExampleDetector, ExampleVerdict
-from assist.engine.patterns import PatternTimeout, SafePattern, compile_pattern
-from assist.engine.patterns import search as safe_search
+from assist.knowledge.patterns import PatternTimeout, SafePattern, compile_pattern
+from assist.knowledge.patterns import search as safe_search
 from assist.zh.text import Compact, compact, syllables
 from assist.events import ComplianceWarning, PartyState, Utterance
 from assist.knowledge.model import KnowledgeBase, Rule
@@ -81,7 +81,7 @@ class _CompiledRule:
 
 
 def _compile(rule: Rule) -> _CompiledRule:
-    # rule patterns run on the linear-time engine (assist.engine.patterns), never on re
+    # rule patterns run on the linear-time engine (assist.knowledge.patterns), never on re
     m = rule.match
     screen = None
     if len(m.any) > 1:

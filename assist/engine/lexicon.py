@@ -14,7 +14,7 @@ from assist.zh.text import compact, strip_fillers, syllables
 # FAQ and stage matching look at the last MATCH_CHARS characters of an utterance: a real
 # recognizer final is far shorter, and matching cost grows with the keys, so a runaway
 # line (a million characters pasted into a transcript) must not stall the call.
-# Compliance checks the whole line (in windows, assist.engine.patterns).
+# Compliance checks the whole line (in windows, assist.knowledge.patterns).
 MATCH_CHARS = 600
 
 

@@ -30,6 +30,7 @@ from assist.knowledge.model import (
     ScriptLine,
     Stage,
 )
+from assist.knowledge.patterns import vet
 
 PLAYBOOK_FIELDS = ("id", "title", "source", "role", "goal", "customer_profile", "opening", "closing",
                    "end_conditions", "persona", "notes", "stages")
@@ -40,6 +41,20 @@ RULE_FIELDS = ("id", "severity", "title", "message", "source", "kind", "speakers
 MATCH_FIELDS = ("any", "all", "unless", "pinyin_any", "negatable")
 EXAMPLE_FIELDS = ("trigger", "pass")
 RULE_KINDS = ("pattern", "call_hours", "self_identification", "identity_before_details")
+# Typed settings (``params``) of each rule kind: name -> (type, required). Types: "time"
+# ("HH:MM", 24-hour), "count" (a whole number >= 1), "regex" (a pattern the safe engine
+# accepts, assist.knowledge.patterns), "text". A kind listed here accepts no other settings.
+PARAM_SPECS: dict[str, dict[str, tuple[str, bool]]] = {
+    "pattern": {},
+    "call_hours": {"start": ("time", False), "end": ("time", False)},
+    "self_identification": {"within": ("count", False), "pattern": ("regex", False)},
+    "identity_before_details": {"identity": ("regex", False), "details": ("regex", False)},
+}
+# Limits that keep a careless or hostile edit from taking the machine down (documented in kb/README.md).
+MAX_FILE_BYTES = 2 * 1024 * 1024   # one YAML file; the largest shipped file is far below
+MAX_FILES = 500                    # YAML files in one folder
+KB_FOLDERS = ("playbooks", "faqs", "rules")  # each must exist and hold at least one entry
+_HHMM = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 PARTY_NAMES = tuple(k for k in PARTY_KINDS) + PARTY_RELATIONS
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
@@ -151,7 +166,14 @@ class _Reader:
 
 def _parse_file(path: Path, rel: str, issues: list[KBIssue]):
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            issues.append(KBIssue(rel, 1, f"文件太大（{size / 1048576:.1f} MB，上限 {MAX_FILE_BYTES // 1048576} MB）：请拆成几个文件"))
+            return None
         text = path.read_text(encoding="utf-8")
+        if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+            issues.append(KBIssue(rel, 1, "文件是空的（没有内容）：请删除它或写入内容"))
+            return None
         try:
             return yaml.load(text, Loader=_LineLoader)
         except yaml.YAMLError:
@@ -160,6 +182,15 @@ def _parse_file(path: Path, rel: str, issues: list[KBIssue]):
             # libyaml words errors differently and can put them a line off: the pure-Python
             # parser, run only on a broken file, says where the team lead should look.
             return yaml.load(text, Loader=_PyLineLoader)
+    except OSError as e:
+        issues.append(KBIssue(rel, 1, f"无法读取文件（{e.strerror or e}）"))
+    except RecursionError:
+        issues.append(KBIssue(rel, 1, "嵌套层数太深，无法读取：请检查括号或缩进"))
+    except (ValueError, TypeError, OverflowError) as e:  # e.g. a date like 2026-13-45, before UnicodeDecodeError's base
+        if isinstance(e, UnicodeDecodeError):
+            issues.append(KBIssue(rel, 1, f"not UTF-8 text ({e.reason})"))
+        else:
+            issues.append(KBIssue(rel, 1, f"无法读取的取值（{e}）：请给它加上引号"))
     except UnicodeDecodeError as e:
         issues.append(KBIssue(rel, 1, f"not UTF-8 text ({e.reason})"))
     except yaml.MarkedYAMLError as e:
@@ -258,14 +289,49 @@ def _read_faqs(doc, rel: str, issues: list[KBIssue]) -> list[Faq]:
 
 
 def _check_regexes(r: _Reader, node, key: str, patterns: tuple[str, ...]) -> None:
+    """Each pattern must run on the safe engine, quickly, and not match empty text (except ``unless``)."""
     for p in patterns:
-        try:
-            compiled = re.compile(p)
-        except re.error as e:
-            r.problem(node, f"bad pattern in '{key}': {p!r}: {e}")
+        why = vet(p, allow_empty=key == "unless")
+        if why:
+            r.problem(node, f"'{key}' 里的规则写法 {p!r} 不能用：{why}")
+
+
+def _check_params(r: _Reader, node, kind: str, params: dict) -> None:
+    """Typed settings: times as "HH:MM", counts as whole numbers, regexes the safe engine accepts."""
+    spec = PARAM_SPECS.get(kind)
+    if spec is None:
+        return  # a kind added without a spec: its own code checks its settings
+    for key, value in params.items():
+        if key not in spec:
+            known = "、".join(spec) if spec else "无"
+            r.problem(node, f"'{kind}' 类规则没有设置项 '{key}'（可用：{known}）")
             continue
-        if key != "unless" and compiled.search("") is not None:
-            r.problem(node, f"pattern in '{key}' matches empty text, so it would fire on every line: {p!r}")
+        typ, _ = spec[key]
+        where = f"params.{key}"
+        if typ == "time":
+            if not isinstance(value, str) or not _HHMM.match(value.strip()):
+                shown = value if isinstance(value, str) else f"{value}（未加引号的时间会被读成数字）"
+                r.problem(node, f"{where} 的值 {shown!r} 不是时间：请写成带引号的 24 小时制，如 \"08:00\"、\"21:30\"")
+        elif typ == "count":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+                r.problem(node, f"{where} 的值 {value!r} 不是 1 到 1000 之间的整数")
+        elif typ == "regex":
+            if not isinstance(value, str) or not value.strip():
+                r.problem(node, f"{where} 必须是一条规则写法（文本）")
+            else:
+                _check_regexes(r, node, where, (value,))
+    for key, (_, required) in spec.items():
+        if required and key not in params:
+            r.problem(node, f"'{kind}' 类规则缺少设置项 params.{key}")
+    if kind == "call_hours":
+        start, end = params.get("start", "08:00"), params.get("end", "21:00")
+        if all(isinstance(v, str) and _HHMM.match(v.strip()) for v in (start, end)) and _minutes(start) >= _minutes(end):
+            r.problem(node, f"params.start（{start}）必须早于 params.end（{end}）")
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.strip().split(":")
+    return int(h) * 60 + int(m)
 
 
 def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:
@@ -315,6 +381,9 @@ def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:
         if not isinstance(params, dict):
             r.problem(node, "'params' must be a mapping")
             params = {}
+        _check_params(r, node, kind, params)
+        if not isinstance(m.get("negatable", True), bool):
+            r.problem(m, f"match.negatable 必须是 true 或 false，不是 {m.get('negatable')!r}")
         out.append(
             Rule(
                 id=rid,
@@ -336,11 +405,48 @@ def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:
     return out
 
 
-def _yaml_files(root: Path, folder: str) -> list[Path]:
+def _yaml_files(root: Path, folder: str, issues: list[KBIssue] | None = None) -> list[Path]:
+    """The folder's YAML files; a missing folder, a link that leads nowhere or in a loop, too many files are issues."""
+    issues = [] if issues is None else issues
     d = root / folder
     if not d.is_dir():
+        if d.is_symlink():
+            issues.append(KBIssue(str(d), 0, f"{folder}/ 是一个无法打开的链接（指向不存在的位置或形成循环）"))
+        else:
+            issues.append(KBIssue(str(d), 0, f"缺少 {folder}/ 文件夹" + _WHY_NEEDED.get(folder, "")))
         return []
-    return sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    files = []
+    try:
+        entries = sorted(d.iterdir())
+    except OSError as e:
+        issues.append(KBIssue(str(d), 0, f"无法读取 {folder}/ 文件夹（{e.strerror or e}）"))
+        return []
+    for p in entries:
+        if p.suffix not in (".yaml", ".yml"):
+            continue
+        if p.is_symlink():
+            try:
+                p.resolve(strict=True)
+            except (OSError, RuntimeError):
+                issues.append(KBIssue(str(p), 0, "这个链接指向不存在的位置或形成循环，文件没有被读取"))
+                continue
+        if not p.is_file():
+            issues.append(KBIssue(str(p), 0, "不是普通文件，没有被读取"))
+            continue
+        files.append(p)
+    if len(files) > MAX_FILES:
+        issues.append(KBIssue(str(d), 0, f"{folder}/ 里有 {len(files)} 个文件，上限 {MAX_FILES} 个"))
+        return files[:MAX_FILES]
+    if not files:
+        issues.append(KBIssue(str(d), 0, f"{folder}/ 文件夹里没有 .yaml 文件" + _WHY_NEEDED.get(folder, "")))
+    return files
+
+
+_WHY_NEEDED = {
+    "rules": "：没有合规规则，合规检查就会悄悄关闭；请恢复规则文件",
+    "faqs": "：没有常见问题，客户提问时不会有答案；请恢复问答文件",
+    "playbooks": "：没有话术流程，无法跟踪通话阶段；请恢复话术文件",
+}
 
 
 def collect_issues(root: str | os.PathLike | None = None) -> tuple[KnowledgeBase | None, list[KBIssue]]:
@@ -353,13 +459,13 @@ def collect_issues(root: str | os.PathLike | None = None) -> tuple[KnowledgeBase
     playbooks: dict[str, Playbook] = {}
     faqs: list[Faq] = []
     rules: list[Rule] = []
-    for folder in ("playbooks", "faqs", "rules"):
-        for path in _yaml_files(root, folder):
+    for folder in KB_FOLDERS:
+        for path in _yaml_files(root, folder, issues):
             rel = str(path.relative_to(root.parent)) if root.parent != path else str(path)
-            digest.update(path.name.encode() + path.read_bytes())
             doc = _parse_file(path, rel, issues)
             if doc is None:
                 continue
+            digest.update(path.name.encode() + path.read_bytes())
             if folder == "playbooks":
                 pb = _read_playbook(doc, rel, issues)
                 if pb is None:
@@ -377,6 +483,10 @@ def collect_issues(root: str | os.PathLike | None = None) -> tuple[KnowledgeBase
     out_of_scope = _read_out_of_scope(root, digest, issues)
     if not playbooks:
         issues.append(KBIssue(str(root / "playbooks"), 0, "no playbooks found"))
+    if (root / "rules").is_dir() and not rules and not any(i.file.startswith(str(root / "rules")) for i in issues):
+        issues.append(KBIssue(str(root / "rules"), 0, "rules/ 里一条合规规则也没有" + _WHY_NEEDED["rules"]))
+    if (root / "faqs").is_dir() and not faqs and not any(i.file.startswith(str(root / "faqs")) for i in issues):
+        issues.append(KBIssue(str(root / "faqs"), 0, "faqs/ 里一条常见问题也没有" + _WHY_NEEDED["faqs"]))
     _check_ids(faqs, "FAQ", issues)
     _check_ids(rules, "rule", issues)
     for f in faqs:

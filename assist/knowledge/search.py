@@ -44,6 +44,9 @@ _PIECES = re.compile(r"[a-z]+|.")
 _EMPTY = np.zeros(0, dtype=np.int32)
 
 
+MAX_QUERY_CHARS = 200
+
+
 @dataclass(frozen=True)
 class SearchHit:
     kind: str  # 'faq' | 'rule' | 'line'
@@ -227,7 +230,8 @@ class KbSearch:
 
     def scores(self, query: str) -> dict[int, float]:
         """Entry index -> score for ``query`` over the whole KB (no filters)."""
-        q = compact(query).text
+        # a query is a few words: a pasted page would make matching (and memory) explode
+        q = compact(query[:MAX_QUERY_CHARS]).text
         if not q:
             return {i: 0.5 for i in range(len(self.entries))}
         cached = self._cache.get(q)

@@ -22,10 +22,11 @@ from datetime import datetime
 from pathlib import Path
 
 from assist.store.masking import mask_text
+from assist.printable import printable_tree
 
 FORMATS = ("markdown", "json", "csv")
 # the fields that hold what people said or typed; ids and KB texts are left alone
-SENSITIVE_KEYS = frozenset({"text", "said", "notes", "matched"})
+SENSITIVE_KEYS = frozenset({"text", "said", "notes", "matched", "evidence", "amount_text", "due_text"})
 
 
 def clock(seconds: float | None) -> str:
@@ -192,8 +193,8 @@ def export_session(bundle: dict, summary: dict | None, fmt: str, unmask: bool = 
         raise StoreError(f"不支持的导出格式 {fmt!r}；可用：{'、'.join(FORMATS)}")
     bundle = mask_tree(bundle, unmask)
     summary = mask_tree(summary, unmask) if summary is not None else {}
-    if fmt == "markdown":
-        return to_markdown(bundle, summary or {})
+    if fmt == "markdown":  # opened in editors and previewers: no escape or bidi codes
+        return to_markdown(printable_tree(bundle), printable_tree(summary or {}))
     if fmt == "json":
         return to_json(bundle, summary or {})
     return to_csv(bundle, bom=bom)

@@ -438,6 +438,9 @@ class SessionStore:
 
     def set_notes(self, session_id: str, text: str) -> None:
         sid = self.resolve_id(session_id)
+        text = self._text(text)  # an agent types numbers into notes too: masked like utterances
+        # a lone surrogate (pasted from a broken source) cannot be stored as UTF-8: replace it, keep the rest
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         self._write(lambda db: db.execute("UPDATE sessions SET notes=? WHERE id=?", (text, sid)))
 
     def acknowledge_warning(self, warning_row_id: int, acknowledged: bool = True) -> None:

@@ -49,11 +49,11 @@ def test_analyze_prints_one_record_per_line_in_the_documented_shape(transcript):
 
 
 @pytest.mark.parametrize("line,needle", [
-    ('{"speaker": "agent", "text": ', "not valid JSON"),
-    ('{"speaker": "boss", "text": "hi"}', "speaker must be one of"),
-    ('{"speaker": "agent"}', 'missing "text"'),
-    ('{"speaker": "agent", "text": "x", "start": "soon"}', '"start" must be a number'),
-    ('[1, 2]', "must be a JSON object"),
+    ('{"speaker": "agent", "text": ', "不是有效的 JSON"),
+    ('{"speaker": "boss", "text": "hi"}', "说话人 speaker 只能是"),
+    ('{"speaker": "agent"}', '缺少文字 "text"'),
+    ('{"speaker": "agent", "text": "x", "start": "soon"}', '"start" 必须是秒数'),
+    ('[1, 2]', "必须是一个 JSON 对象"),
 ])
 def test_malformed_line_is_an_error_naming_the_line_and_nothing_is_printed(tmp_path, line, needle):
     p = tmp_path / "bad.jsonl"
@@ -67,7 +67,7 @@ def test_malformed_line_is_an_error_naming_the_line_and_nothing_is_printed(tmp_p
 
 def test_analyze_missing_file_and_unknown_playbook(tmp_path, transcript):
     r = run("analyze", str(tmp_path / "nope.jsonl"))
-    assert r.returncode == 2 and "no such file" in r.stderr
+    assert r.returncode == 2 and "找不到这个文件" in r.stderr
     r = run("analyze", str(transcript), "--playbook", "nope")
     assert r.returncode == 2 and "unknown playbook 'nope'" in r.stderr
 

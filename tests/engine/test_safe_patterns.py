@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from assist.engine import patterns
+from assist.knowledge import patterns
 from assist.engine.compliance import ComplianceChecker
-from assist.engine.patterns import PatternError, compile_pattern, strip_lookarounds, vet
+from assist.knowledge.patterns import PatternError, compile_pattern, strip_lookarounds, vet
 from assist.events import Utterance
 from assist.knowledge import load_kb
 from assist.knowledge.model import Rule, RuleMatch
