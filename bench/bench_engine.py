@@ -15,7 +15,12 @@ semantic index's bytes per phrasing, and a restart: a new process with the KB's 
 already cached, timed from launch to the first suggestion (lexical, served at once) and
 to the hybrid engine being ready. The first run encodes every synthetic phrasing (minutes
 at 10,000 FAQs; the cache under ``--cache`` keeps them for the next run).
-    .venv/bin/python bench/bench_engine.py --hybrid-sizes 1000 10000 [--cache DIR]
+``--timing-kb-vectors`` replaces the KB phrasings' vectors by random unit vectors under
+their own model id (never mixed with real ones): every query is still encoded by the real
+model and searched over the same number of rows, so latency, memory and restart figures
+hold, but hybrid *quality* is meaningless then. It saves the hour that encoding 60,000
+synthetic phrasings takes on a busy 2-core machine.
+    .venv/bin/python bench/bench_engine.py --hybrid-sizes 1000 10000 [--cache DIR] [--timing-kb-vectors]
 """
 from __future__ import annotations
 
@@ -66,6 +71,29 @@ def utterances(kb, faqs, n, rng):
     return out
 
 
+class TimingEncoder:
+    """The real encoder for live utterances; random unit vectors for KB texts (see the docstring)."""
+
+    def __init__(self, real):
+        import numpy as np
+
+        self.real, self.np = real, np
+        self.model_id, self.dim = f"{real.model_id}:timing-random-kb", real.dim
+
+    def encode(self, texts):
+        if len(texts) == 1:  # a live utterance (KB texts come in batches from the cache)
+            return self.real.encode(texts)
+        v = self.np.random.default_rng(len(texts)).standard_normal((len(texts), self.dim)).astype(self.np.float32)
+        return v / self.np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def bench_encoder():
+    from assist.semantics import load_encoder
+
+    enc = load_encoder()
+    return TimingEncoder(enc) if os.environ.get("BENCH_TIMING_VECTORS") else enc
+
+
 def synthetic_kb(size: int, seed: int = 7):
     rng = random.Random(seed)
     base = load_kb()
@@ -98,7 +126,7 @@ RESTART = """
 import sys, time
 t0 = float(sys.argv[1])
 sys.path.insert(0, sys.argv[3])
-from bench_engine import synthetic_kb
+from bench_engine import bench_encoder, synthetic_kb
 from assist.engine import AssistEngine
 from assist.engine.kb_semantics import build_semantics
 from assist.events import Utterance
@@ -108,7 +136,7 @@ engine = AssistEngine(kb)
 r = engine.process(Utterance("agent", "您好 请问是张强先生吗"))
 assert r.suggestions
 first = time.time() - t0
-sem = build_semantics(kb, load_encoder())
+sem = build_semantics(kb, bench_encoder())
 engine.attach_semantics(sem)
 engine.process(Utterance("customer", faqs[0].paraphrases[0]))
 print(first, time.time() - t0, sem.encoded)
@@ -119,7 +147,7 @@ def hybrid(sizes, n_utt):
     from assist.engine.kb_semantics import build_semantics
     from assist.semantics import load_encoder
 
-    encoder = load_encoder()
+    encoder = bench_encoder()
     print(f"\nhybrid (lexical + {encoder.model_id}) beside lexical-only, same utterances:")
     print(f"{'FAQs':>6} {'encode s':>9} {'lex final p95':>14} {'hyb final p95':>14} {'ratio':>6} "
           f"{'lex part p95':>13} {'hyb part p95':>13} {'B/phrasing':>11} {'restart: 1st sugg':>18} {'hybrid ready':>13}")
@@ -155,8 +183,12 @@ def main():
     ap.add_argument("--utterances", type=int, default=400)
     ap.add_argument("--hybrid-sizes", type=int, nargs="*", default=[1000, 10000],
                     help="KB sizes for the hybrid comparison (none: skip it)")
+    ap.add_argument("--timing-kb-vectors", action="store_true",
+                    help="random KB vectors (real query encoding): latency/memory/restart only, see above")
     ap.add_argument("--cache", help="sentence-vector cache folder (default: ASSIST_CACHE_DIR or a temp folder kept between runs)")
     a = ap.parse_args()
+    if a.timing_kb_vectors:
+        os.environ["BENCH_TIMING_VECTORS"] = "1"  # the restart subprocess reads it
     os.environ.setdefault("ASSIST_CACHE_DIR", a.cache or os.path.join(tempfile.gettempdir(), "assist-bench-cache"))
     print(f"{'FAQs':>6} {'build s':>8} {'final p50':>10} {'final p95':>10} {'final max':>10} "
           f"{'partial p50':>12} {'partial p95':>12} {'n final/partial':>16}")
