@@ -270,8 +270,8 @@ class ComplianceChecker:
             else:
                 verdict = self.detector.nearest(utt.text) if self._encode_lines else None
             w = self._example_warning(verdict, c, utt)
-            rule = self._by_id[w.rule_id].rule if w else None
-            if w and rule is not None and rule.parties:
+            fired = self._by_id[w.rule_id].rule if w else None
+            if w and fired is not None and fired.parties:
                 # party rules judge by their words only: "sounds like talk about money" is not a
                 # disclosure (请问刘伟在你们公司上班吗 came out near a third-party example)
                 w = None

@@ -72,7 +72,7 @@ def first_party(rule) -> PartyState | None:
     if not rule.parties:
         return None
     name = rule.parties[0]
-    return PartyState(name) if name in PARTY_KINDS else PartyState("third_party", name)  # type: ignore[arg-type]
+    return PartyState(name) if name in PARTY_KINDS else PartyState("third_party", name)
 
 
 def audit_kb(kb: KnowledgeBase, encoder: Encoder | None = None,

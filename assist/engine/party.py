@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -188,7 +188,7 @@ class SemanticAnswers:
     ``query`` encodes one live line (default: the same encoder).
     """
 
-    def __init__(self, encoder, examples: dict[tuple[str, str], Sequence[str]] = SEMANTIC_EXAMPLES,
+    def __init__(self, encoder, examples: Mapping[tuple[str, str], Sequence[str]] = SEMANTIC_EXAMPLES,
                  query: Callable[[str], np.ndarray | None] | None = None):
         self.encoder = encoder
         self.query = query or (lambda text: encoder.encode([text])[0])

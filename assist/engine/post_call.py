@@ -175,6 +175,7 @@ def post_call_check(kb: KnowledgeBase, utterances: Sequence[Utterance], *,
                 check = "waiver"
             findings.append(Finding(check, w.severity, w.title, w.message, (_ev(i, u),), w.rule_id))
         if hindsight_checker and party_at[i].kind == "unknown" and u.speaker in AGENT:
+            assert first_answer is not None  # hindsight_checker exists only when first_answer does
             for w in hindsight_checker.check(u, party=first_answer, answers_audible=True):
                 if w.rule_id in {r.id for r in tp_rules} and not any(f.rule_id == w.rule_id and f.evidence[0].index == i
                                                                       for f in findings):

@@ -176,7 +176,7 @@ class _Group:
 
 def _pinyin_readings(q: str) -> list[tuple[tuple[str, ...], str]]:
     """The ways to read a query with letters in it, each with how it matches (pinyin or partial)."""
-    options: list[list[tuple[str, ...]]] = [[]]
+    options: list[list[str]] = [[]]
     runs = _PIECES.findall(q)
     for i, run in enumerate(runs):
         if run.isascii() and run.isalpha():

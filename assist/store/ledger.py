@@ -60,14 +60,14 @@ def check_case_id(value: str | None) -> str:
 # -- schema --------------------------------------------------------------------------------
 
 def _v1(db: sqlite_utils.Database) -> None:
-    db["contacts"].create(
+    db.table("contacts").create(
         {"id": int, "case_id": str, "day": str, "at": float, "connected": int, "agent": str,
          "source": str,  # 'assist' (this desk) | 'import' (a dialer or colleague's log)
          "session_id": str, "row_key": str},
         pk="id", not_null={"case_id", "day", "at", "connected"},
     )
     db.execute("CREATE UNIQUE INDEX idx_contacts_row_key ON contacts(row_key)")  # an import run twice counts once
-    db["contacts"].create_index(["case_id", "day"])
+    db.table("contacts").create_index(["case_id", "day"])
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1,)

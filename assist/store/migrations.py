@@ -117,10 +117,10 @@ def _v3(db: sqlite_utils.Database) -> None:
 
 def _v4(db: sqlite_utils.Database) -> None:
     # Who took the call and which case it was about, for review's filters and the weekly roll-up.
-    db["sessions"].add_column("agent_id", str)
-    db["sessions"].add_column("case_id", str)  # normalised (assist.zh.identifiers); masked on screen
-    db["sessions"].create_index(["agent_id"])
-    db["sessions"].create_index(["case_id"])
+    db.table("sessions").add_column("agent_id", str)
+    db.table("sessions").add_column("case_id", str)  # normalised (assist.zh.identifiers); masked on screen
+    db.table("sessions").create_index(["agent_id"])
+    db.table("sessions").create_index(["case_id"])
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4)

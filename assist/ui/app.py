@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # imported where used, lazily: the panel must paint before th
     from assist.demo import DemoPlayer
     from assist.listening import Listener
     from assist.store import SessionRecorder, SessionStore
+    from assist.store.ledger import ContactLedger, LedgerRecorder
     from assist.ui.kb_browser import KbBrowser
     from assist.ui.review import ReviewWindow
 
@@ -134,8 +135,8 @@ class CallController(QObject):
         self._case_id = ""
         panel.party_bar.case_edit.hide()
         panel.case_edit.case_changed.connect(self._set_case_id)
-        self.ledger = None
-        self.ledger_recorder = None
+        self.ledger: ContactLedger | None = None
+        self.ledger_recorder: LedgerRecorder | None = None
         self.live_failed.connect(self._on_live_failed, Q)
 
         self.kb_watcher = KbWatcher(kb_dir, self)
@@ -382,6 +383,7 @@ class CallController(QObject):
     def _mark_used_in_store(self, session_id: str, kind: str, key: str, text: str) -> bool:
         from assist.store import StoreError
 
+        assert self.store is not None  # mark_used checks; the waiting list is only filled with a store
         try:
             if kind == "faq":
                 return self.store.mark_faq_used(session_id, key) > 0
@@ -432,8 +434,8 @@ class CallController(QObject):
                 if not self._mark_used_in_store(*args):
                     self._used_waiting.append(args)
         if self._acks_waiting and result.utterance.final:
-            waiting, self._acks_waiting = self._acks_waiting, []
-            for sid, item in waiting:
+            acks, self._acks_waiting = self._acks_waiting, []
+            for sid, item in acks:
                 if not self._ack_in_store(sid, item) and item.segment != result.utterance.segment:
                     self._acks_waiting.append((sid, item))
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assist.knowledge.model import KnowledgeBase
 from assist.knowledge.search import KbSearch, SearchHit
 from assist.ui.kb_watcher import KbWatcher
 from assist.ui.warning_banner import SEVERITY_NAMES, NoticeBanner
@@ -82,7 +83,7 @@ class KbBrowser(QWidget):
         self.setWindowTitle("知识库 · 坐席助手")
         self.resize(860, 560)
         self.watcher = watcher or KbWatcher(kb_dir, self)
-        self.kb = None
+        self.kb: KnowledgeBase | None = None
         self.searcher: KbSearch | None = None
 
         self.notice = NoticeBanner()
@@ -143,7 +144,12 @@ class KbBrowser(QWidget):
         sc = QShortcut(QKeySequence("Ctrl+Shift+C"), self)
         sc.activated.connect(self.copy_answer)
         focus = QShortcut(QKeySequence("Ctrl+F"), self)
-        focus.activated.connect(lambda: (self.query.setFocus(), self.query.selectAll()))
+
+        def focus_query() -> None:
+            self.query.setFocus()
+            self.query.selectAll()
+
+        focus.activated.connect(focus_query)
 
         self.watcher.loaded.connect(self.set_kb)
         self.watcher.failed.connect(self.show_kb_error)
@@ -221,6 +227,7 @@ class KbBrowser(QWidget):
     def _card_html(self, h: SearchHit) -> str:
         parts = [f"<p style='color:gray'>{KIND_NAMES.get(h.kind, '条目')}</p><h3>{_esc(h.title)}</h3>"]
         meta: list[str] = []
+        assert self.kb is not None  # show_hit returns early without a KB
         if h.kind == "faq":
             faq = next((f for f in self.kb.faqs if f.id == h.id), None)
             parts.append(f"<p style='font-size:large'>{_esc(h.text)}</p>")

@@ -153,7 +153,8 @@ class Panel(QWidget):
         tools.setSpacing(4)
         self.kb_button = self._tool("知识库", "打开知识库浏览（Ctrl+K）", self.browse_requested.emit)
         self.quiet_button = self._tool("安静", "安静模式：只弹出严重违规提醒（Ctrl+Q）", self.set_quiet, checkable=True)
-        self.menu_button = QToolButton(text="更多 ▾")
+        self.menu_button = QToolButton()
+        self.menu_button.setText("更多 ▾")
         self.menu_button.setToolTip("字号、深浅色、置顶、停靠、快捷键")
         self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.menu_button)
@@ -469,7 +470,9 @@ class Panel(QWidget):
         so the window is not held taller than the screen by parts that are about to give way."""
         width = max(self.width_for_screen(area.width()), self.minimumSizeHint().width())
         self.resize(width, self.height())  # text wraps at the final width before heights are measured
-        self.frame.layout().activate()
+        layout = self.frame.layout()
+        assert layout is not None  # the frame is built with its layout
+        layout.activate()
         self.fit_to_height(area.height())
         self.setGeometry(area.right() - width + 1, area.top(), width, area.height())
 

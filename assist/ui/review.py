@@ -168,8 +168,12 @@ class ReviewWindow(QWidget):
         self.pages = QTabWidget()
         self.pages.addTab(split, "通话")
         self.pages.addTab(self.rollup, "每周汇总")
-        self.pages.currentChanged.connect(lambda i: i == 1 and self.rollup.show_rows(
-            weekly_rollup(self.store, self.sessions) if self.store is not None else []))
+
+        def show_rollup(i: int) -> None:
+            if i == 1:
+                self.rollup.show_rows(weekly_rollup(self.store, self.sessions) if self.store is not None else [])
+
+        self.pages.currentChanged.connect(show_rollup)
         lay = QVBoxLayout(self)
         lay.addWidget(self.notice)
         lay.addWidget(self.pages, 1)

@@ -46,7 +46,7 @@ class SummaryCard(QFrame):
         promises = sm.get("promises") or []
         lines.append("还款承诺：" + ("；".join(promise_line(p) for p in promises) if promises else "无"))
         w = sm.get("warnings") or {}
-        rules = [r.get("title") for r in (w.get("rules") or []) if isinstance(r, dict) and r.get("title")]
+        rules = [r["title"] for r in (w.get("rules") or []) if isinstance(r, dict) and r.get("title")]
         if w.get("total"):
             unack = w.get("unacknowledged") or 0
             lines.append(f"合规警告 {w['total']} 条" + (f"（{unack} 条未确认）" if unack else "") +
