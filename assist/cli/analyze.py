@@ -126,8 +126,10 @@ def read_transcript(path: str) -> list[Utterance]:
     """
     text = _decode(path, _read_bytes(path))
     out = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        line = line.lstrip("\ufeff")  # files joined with cat keep each one's BOM
+    # JSON Lines end at \n (or \r\n) only: str.splitlines would also break inside a text at
+    # U+0085, U+2028 and the like, which JSON may carry unescaped
+    for n, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r").lstrip("\ufeff")  # files joined with cat keep each one's BOM
         if not line.strip():
             continue
         where = f"{path}:{n}"

@@ -27,6 +27,13 @@ class AlertThrottle:
         """How many times the rule fired in this call so far (shown or not)."""
         return self._counts.get(rule_id, 0)
 
+    def forget(self, rule_id: str) -> None:
+        """A shown warning was taken back (its partial was not confirmed): it neither counts
+        nor holds back the rule's next real warning."""
+        self._last_shown.pop(rule_id, None)
+        if self._counts.get(rule_id, 0) > 0:
+            self._counts[rule_id] -= 1
+
     def clear(self) -> None:
         self._last_shown.clear()
         self._counts.clear()

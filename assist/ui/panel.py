@@ -415,6 +415,7 @@ class Panel(QWidget):
         for w in self._tool_row:
             w.setVisible(not warning_up)
         self.stepper.setVisible(not warning_up)
+        self.party_bar.setVisible(not warning_up)  # F7 still works; the warning names who is on the line
 
     def _apply_shape(self, transcript: bool, notes: bool, compact: bool, tight: bool = False) -> None:
         self.transcript.setVisible(transcript)
@@ -603,8 +604,10 @@ class Panel(QWidget):
         if evt.kind == "faq":
             if not evt.replaced_by and self.cards.faq_card.key == evt.key:
                 self.cards.faq_card.clear_content()
-        elif self.warning_banner.withdraw(evt.segment, evt.key) and self.warning_banner.current is None:
-            self._stop_flash()
+        elif self.warning_banner.withdraw(evt.segment, evt.key):
+            self.throttle.forget(evt.key)
+            if self.warning_banner.current is None:
+                self._stop_flash()
 
     def on_level(self, evt: AudioLevel) -> None:
         bar = self.level_bars.get(evt.channel)
