@@ -9,6 +9,8 @@ surrogates, deep nesting and out-of-range numbers are named with their line.
 """
 from __future__ import annotations
 
+import re
+
 import json
 import math
 import sys
@@ -117,6 +119,9 @@ def _short(v) -> str:
     return r if len(r) <= 40 else r[:37] + "..."
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def read_transcript(path: str) -> list[Utterance]:
     """Every utterance of the transcript, or a UsageError naming the first bad line (nothing half done).
 
@@ -126,10 +131,10 @@ def read_transcript(path: str) -> list[Utterance]:
     """
     text = _decode(path, _read_bytes(path))
     out = []
-    # JSON Lines end at \n (or \r\n) only: str.splitlines would also break inside a text at
+    # lines end at \n, \r\n or \r only: str.splitlines would also break inside a text at
     # U+0085, U+2028 and the like, which JSON may carry unescaped
-    for n, line in enumerate(text.split("\n"), start=1):
-        line = line.rstrip("\r").lstrip("\ufeff")  # files joined with cat keep each one's BOM
+    for n, line in enumerate(_LINE_END.split(text), start=1):
+        line = line.lstrip("\ufeff")  # files joined with cat keep each one's BOM
         if not line.strip():
             continue
         where = f"{path}:{n}"
@@ -158,7 +163,7 @@ def read_transcript(path: str) -> list[Utterance]:
         final = rec.get("final", True)
         if not isinstance(final, bool):
             raise UsageError(f"{where}: \"final\" 必须是 true 或 false，不是 {_short(final)}")
-        out.append(Utterance(speaker=speaker, text=text_, start=start, end=end,
+        out.append(Utterance(speaker=speaker, text=text_, start=start, end=end,  # type: ignore[arg-type]  # checked against SPEAKERS above
                              final=final, segment=f"{speaker}-{n}"))
     return out
 

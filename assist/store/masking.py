@@ -88,5 +88,5 @@ def mask_log_records() -> None:
         record.msg, record.args = mask_text(message), None
         return record
 
-    factory.masks_numbers = True
+    factory.masks_numbers = True  # type: ignore[attr-defined]  # a marker read back by install_log_masking
     logging.setLogRecordFactory(factory)
