@@ -9,12 +9,12 @@ bash scripts/setup.sh
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
   .venv/bin/assist demo "$@"
 else
-  echo "run: no display here; running the demo under Xvfb (screenshot: demo-panel.png)"
+  echo "run: 这台机器没有显示器，演示在 Xvfb 里运行（截图保存为 demo-panel.png）"
   xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/assist demo --fast --screenshot demo-panel.png --quit-after 20 "$@"
 fi
 # the demo records into its own store (demo-sessions.db), never among the agent's real calls
 latest=$(.venv/bin/python -c "from assist.store import demo_db_path, open_store; s = open_store(demo_db_path()).list_sessions(1); print(s[0]['id'] if s else '')")
 if [ -n "$latest" ]; then
-  echo "run: the demo call as recorded (assist sessions --demo show $latest):"
+  echo "run: 刚才的演示通话记录（assist sessions --demo show $latest）："
   .venv/bin/assist sessions --demo show "$latest"
 fi

@@ -18,7 +18,7 @@ def register(sub) -> None:
     p.add_argument("--fast", action="store_true", help="不停顿地播放（几秒钟放完）")
     p.add_argument("--speed", type=float, default=2.0, help="播放速度，1 = 实时（默认 2）")
     p.add_argument("--screenshot", metavar="FILE", help="在通话中途把面板截图保存为 PNG")
-    p.add_argument("--quit-after", type=float, metavar="SECONDS", help="这么多秒后自动关闭")
+    p.add_argument("--quit-after", type=float, metavar="SECONDS", help="通话开始后这么多秒自动关闭（从通话开始算，不含加载知识库的时间）")
     p.add_argument("--demo-file", metavar="FILE", help="另一通示例通话（JSON Lines 文件）")
     p.set_defaults(func=run_demo)
 

@@ -509,6 +509,7 @@ def run_demo(kb_dir: str | None = None, *, fast: bool = False, speed: float = 2.
     ctl = CallController(panel, kb_dir=kb_dir, demo=True, demo_fast=fast, demo_speed=speed,
                          demo_file=demo_file, pause_on_mark=bool(screenshot))
     app.aboutToQuit.connect(ctl.shutdown)
+    shot = {"taken": False}
     if screenshot:
         def take(_index: int, mark: str) -> None:
             if mark == "screenshot":
@@ -518,7 +519,8 @@ def run_demo(kb_dir: str | None = None, *, fast: bool = False, speed: float = 2.
                 if layout is not None:
                     layout.activate()
                 ok = panel.grab().save(screenshot)
-                print(f"screenshot {'saved to' if ok else 'could not be saved to'} {screenshot}", flush=True)
+                shot["taken"] = ok
+                print(f"{'截图已保存到' if ok else '无法保存截图到'} {screenshot}", flush=True)
             if ctl.player is not None:
                 ctl.player.resume()
             if quit_after is None:
@@ -526,11 +528,26 @@ def run_demo(kb_dir: str | None = None, *, fast: bool = False, speed: float = 2.
 
         ctl.demo_mark.connect(take, Q)
     if quit_after is not None:
-        QTimer.singleShot(int(quit_after * 1000), app.quit)
+        # Counted from the call's start, not from launch: on a fresh machine the knowledge base
+        # and its sentence index can take longer to build than the whole demo call lasts.
+        # A knowledge base that cannot load ends the run as well, its banner shown that long.
+        armed = {"done": False}
+
+        def quit_later(*_args) -> None:
+            if not armed["done"]:
+                armed["done"] = True
+                QTimer.singleShot(int(quit_after * 1000), app.quit)
+
+        ctl.bridge.call_started.connect(quit_later, Q)
+        ctl.kb_watcher.failed.connect(lambda _message: ctl.kb is None and quit_later())
     _show_docked(panel)
     # Start once the window is up so the first events have somewhere to go.
     QTimer.singleShot(300 if not fast else 50, lambda: ctl.start(panel.selected_playbook()))
-    return app.exec()
+    code = app.exec()
+    if screenshot and not shot["taken"] and code == 0:
+        print(f"没有保存截图 {screenshot}：演示通话没有播放到截图的位置。", file=sys.stderr, flush=True)
+        return 1
+    return code
 
 
 def run_browse(kb_dir: str | None = None) -> int:

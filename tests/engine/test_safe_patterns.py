@@ -65,6 +65,29 @@ def test_backtracking_look_around_pattern_is_refused_by_kb_check():
     assert "超时" in vet(r"(a|aa)+\1(?!b)$")
 
 
+def test_a_good_look_around_pattern_passes_while_other_threads_hog_the_cpu():
+    """kb check runs beside the panel's start-up: a busy GUI thread must not get a good rule refused."""
+    import threading
+
+    stop = threading.Event()
+
+    def hog() -> None:
+        while not stop.is_set():
+            sum(range(10_000))  # pure Python: holds the GIL in 5 ms slices
+
+    hogs = [threading.Thread(target=hog, daemon=True) for _ in range(3)]
+    for t in hogs:
+        t.start()
+    try:
+        # look-arounds put it on the budgeted engine; vet's cache is bypassed with fresh sources
+        for n in range(3):
+            assert vet(f"[^无]罪(名|行)?(?![过恶侦{n}])|判(了|你)?(几|[一二三]+)年|刑事") is None
+    finally:
+        stop.set()
+        for t in hogs:
+            t.join()
+
+
 def _rule(pattern: str) -> Rule:
     return Rule(id="slow_rule", severity="critical", title="慢规则", message="m", source="s",
                 match=RuleMatch(any=(pattern,)))

@@ -30,6 +30,22 @@ def test_demo_under_xvfb_saves_a_real_screenshot(tmp_path):
     assert len(colours) > 50, "screenshot looks blank"
 
 
+def test_a_screenshot_the_call_never_reaches_is_a_failure_not_a_silent_success(tmp_path):
+    """run.sh relies on this: no screenshot must never look like a good run."""
+    call = tmp_path / "call.jsonl"
+    call.write_text('{"speaker": "agent", "text": "您好，请问是张强先生吗？", "start": 0.2, "end": 1.5}\n',
+                    encoding="utf-8")
+    shot = tmp_path / "panel.png"
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    proc = subprocess.run(
+        ["xvfb-run", "-a", sys.executable, "-m", "assist", "demo", "--fast", "--demo-file", str(call),
+         "--screenshot", str(shot), "--quit-after", "2"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert not shot.exists()
+    assert "没有保存截图" in proc.stderr
+
+
 @pytest.mark.parametrize("argv, message", [
     (["demo", "--speed", "0"], "--speed"),
     (["demo", "--quit-after", "-1"], "--quit-after"),
