@@ -30,8 +30,6 @@ import tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-import yaml
-
 from assist.errors import AssistError
 
 APP = "assist"
@@ -192,6 +190,8 @@ def load_config() -> UserConfig:
     path = config_path()
     if not path.exists():
         return UserConfig()
+    import yaml  # here, not at import: the panel's first paint needs config but not YAML
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as e:
@@ -206,6 +206,8 @@ def load_config() -> UserConfig:
 
 def save_config(config: UserConfig) -> Path:
     """Write the config atomically (temp file + rename) so a crash never leaves half a file."""
+    import yaml
+
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {k: v for k, v in asdict(config).items() if v is not None}

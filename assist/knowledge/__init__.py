@@ -1,8 +1,28 @@
 """The knowledge base: playbooks (call scripts), FAQs and compliance rules, from ``kb/``."""
-from assist.knowledge.loader import KBError, KBIssue, collect_issues, default_kb_dir, load_kb
-from assist.knowledge.model import Faq, KnowledgeBase, Playbook, Rule, RuleMatch, ScriptLine, Stage
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assist.knowledge.loader import KBError, KBIssue, collect_issues, default_kb_dir, load_kb
+    from assist.knowledge.model import Faq, KnowledgeBase, Playbook, Rule, RuleMatch, ScriptLine, Stage
 
 __all__ = [
     "KBError", "KBIssue", "collect_issues", "default_kb_dir", "load_kb",
     "Faq", "KnowledgeBase", "Playbook", "Rule", "RuleMatch", "ScriptLine", "Stage",
 ]
+
+# The public names load on first use (PEP 562): the panel needs the model's classes to paint,
+# not the YAML loader and its pattern compiler, which the KB watcher imports on its worker.
+_HOME = {**dict.fromkeys(("KBError", "KBIssue", "collect_issues", "default_kb_dir", "load_kb"), "loader"),
+         **dict.fromkeys(("Faq", "KnowledgeBase", "Playbook", "Rule", "RuleMatch", "ScriptLine", "Stage"), "model")}
+
+
+def __getattr__(name: str):
+    module = _HOME.get(name)
+    if module is None:  # AttributeError lets ``from assist.knowledge import <submodule>`` import it
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

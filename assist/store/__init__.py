@@ -31,10 +31,31 @@ every ``session_id`` argument may be a unique id prefix):
     export(id, fmt='markdown'|'json'|'csv', unmask=False) -> str
     delete(id);  purge(older_than: timedelta) -> count;  close()
 """
-from assist.store.errors import StoreError
-from assist.store.opening import open_store
-from assist.store.paths import default_db_path, demo_db_path
-from assist.store.recorder import SessionRecorder
-from assist.store.store import SessionStore
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assist.store.errors import StoreError
+    from assist.store.opening import open_store
+    from assist.store.paths import default_db_path, demo_db_path
+    from assist.store.recorder import SessionRecorder
+    from assist.store.store import SessionStore
 
 __all__ = ["open_store", "SessionStore", "SessionRecorder", "StoreError", "default_db_path", "demo_db_path"]
+
+# The public names load on first use (PEP 562): importing a light part of the package
+# (``assist.store.masking`` for the CLI's log filter, ``paths``) must not pull in SQLCipher,
+# sqlite-utils, numpy and the summary's date parsing, seconds before the panel can paint.
+_HOME = {"StoreError": "errors", "open_store": "opening", "default_db_path": "paths", "demo_db_path": "paths",
+         "SessionRecorder": "recorder", "SessionStore": "store"}
+
+
+def __getattr__(name: str):
+    module = _HOME.get(name)
+    if module is None:  # AttributeError lets ``from assist.store import <submodule>`` import it
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

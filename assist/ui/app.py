@@ -22,10 +22,10 @@ import sqlite3
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Callable, cast
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QWidget
 
 from assist.errors import AssistError
 from assist.ui.bridge import EventBridge
@@ -76,15 +76,48 @@ def _add_bundled_fonts() -> None:
             log.warning("could not load the bundled font %s", font)
 
 
+class _FirstPaint(QObject):
+    """Calls ``then`` once, right after ``widget`` has painted for the first time (GUI thread).
+
+    A window that is never painted (minimised at start, a test's hidden panel) still gets
+    ``then`` after ``FALLBACK_MS``.
+    """
+
+    FALLBACK_MS = 1000
+
+    def __init__(self, widget: QWidget, then: Callable[[], None]):
+        super().__init__(widget)
+        self._then: Callable[[], None] | None = then
+        widget.installEventFilter(self)
+        QTimer.singleShot(self.FALLBACK_MS, self._fire)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.Paint and self._then is not None:
+            QTimer.singleShot(0, self._fire)  # after this paint has reached the screen
+        return False
+
+    def _fire(self) -> None:
+        if self._then is None:
+            return
+        then, self._then = self._then, None
+        parent = self.parent()
+        if parent is not None:
+            parent.removeEventFilter(self)
+        then()
+
+
 class CallController(QObject):
     """Starts and stops calls for a panel and routes their events to it and to the store."""
 
     demo_mark = Signal(int, str)  # demo line index and its mark, emitted from the demo thread
     live_failed = Signal(str, str, str)  # kind, message, fix; emitted from the listener start thread
+    _store_opened = Signal(object, object)  # Recording or AssistError, ledger or LedgerError; opener -> GUI
 
     def __init__(self, panel: Panel, *, kb_dir: str | Path | None = None, open_store: bool = True,
                  demo: bool = False, demo_speed: float = 2.0, demo_fast: bool = False,
-                 demo_file: str | Path | None = None, pause_on_mark: bool = False):
+                 demo_file: str | Path | None = None, pause_on_mark: bool = False, after_paint: bool = False):
+        """``after_paint``: start loading the KB and opening the store only once the panel has
+        painted (the entry points: the work would compete with the first paint for the GIL)."""
         super().__init__(panel)
         self.panel = panel
         self.demo_mode = demo
@@ -143,8 +176,26 @@ class CallController(QObject):
         self.kb_watcher.loaded.connect(self._on_kb_loaded)
         self.kb_watcher.failed.connect(self._on_kb_failed)
         self.kb_watcher.progress.connect(self._on_kb_progress)
+        # The store and the ledger open on a worker too (imports, key store, checks, migrations:
+        # seconds, which the first paint must not wait for); a call waits for them like for the KB.
+        self._store_wanted = open_store
+        self.store_opening = open_store  # until opened or failed (a call started meanwhile waits)
+        self._store_opener: threading.Thread | None = None
+        self._store_opened.connect(self._on_store_opened)
+        self._loading_begun = False
+        panel.status.setText("知识库加载中…")
+        if after_paint:
+            _FirstPaint(panel, self.begin_loading)
+        else:
+            self.begin_loading()
+
+    def begin_loading(self) -> None:
+        """Start loading the KB and opening the store, each on a worker (GUI thread; once)."""
+        if self._loading_begun:
+            return
+        self._loading_begun = True
         self.kb_watcher.reload()  # returns at once; the KB arrives through loaded/failed
-        if open_store:
+        if self._store_wanted:
             self._open_store()
 
     # -- setup ----------------------------------------------------------------------------------
@@ -162,7 +213,11 @@ class CallController(QObject):
         self.panel.notice.dismiss("kb")
         if not self.in_call:
             self.panel.status.setText("未在通话中 · 按 F8 开始")
-        if self._pending_start is not None:
+        self._start_pending()
+
+    def _start_pending(self) -> None:
+        """F8 pressed while the KB or the store was loading: start now if both are there."""
+        if self._pending_start is not None and self.kb is not None and self.store_settled:
             playbook_id, demo = self._pending_start
             self._pending_start = None
             self.start(playbook_id, demo)
@@ -182,33 +237,65 @@ class CallController(QObject):
             f"{kept}修改出错的文件并保存后会自动重新加载；运行 assist kb check 可列出全部问题。")
 
     def _open_store(self) -> None:
+        """Start opening the session store and the contact ledger on a worker (GUI thread)."""
+        self.store_opening = True
+        self._store_opener = threading.Thread(target=self._open_store_work, args=(self.demo_mode,),
+                                              name="assist-store-open", daemon=True)
+        self._store_opener.start()
+
+    def _open_store_work(self, demo_mode: bool) -> None:
+        """Worker thread: open the store (with its recorder) and the ledger; results go back as a signal."""
         from assist.assembly import open_recording
         from assist.store import demo_db_path
+        from assist.store.ledger import LedgerError, open_ledger
 
+        recording: object
+        ledger: object
         try:
             # on_problem runs on the recorder's (worker) thread: hand it to the bridge like any event.
             # demo mode records into the separate demo store, never among the agent's real calls
-            self.recording = open_recording(demo_db_path() if self.demo_mode else None, on_problem=self.bridge)
+            recording = open_recording(demo_db_path() if demo_mode else None, on_problem=self.bridge)
         except AssistError as e:
-            self.panel.show_problem("store", e.message, f"{e.fix}本次通话不会被保存。")
+            recording = e
+        except Exception as e:  # anything else: a banner, never a dead opener (the call then is not saved)
+            log.exception("the session store could not be opened")
+            recording = AssistError(f"无法打开通话记录库：{e}", "")
+        if isinstance(recording, AssistError):  # as the store: nothing counted where nothing is recorded
+            self._store_opened.emit(recording, None)
             return
-        self.store, self.recorder = self.recording.store, self.recording.recorder
-        if self.recording.warning:
-            self.panel.show_problem("store", self.recording.warning, "旧文件已保留，可交给技术支持检查。")
-        elif self.store.key_warning:
-            self.panel.show_problem("store", self.store.key_warning, "这不影响使用；详见说明文档“加密与密钥”。")
-        self._open_ledger()
-
-    def _open_ledger(self) -> None:
-        """The contact ledger beside the session store; without it calls are simply not counted."""
-        from assist.store.ledger import LedgerError, LedgerRecorder, open_ledger
-
         try:
-            self.ledger = open_ledger()
+            ledger = open_ledger()
         except LedgerError as e:
-            self.panel.show_problem("ledger", str(e), "本次通话不会计入联系次数。")
-            return
-        self.ledger_recorder = LedgerRecorder(self.ledger, on_status=self.bridge, case_id=lambda: self._case_id)
+            ledger = e
+        except Exception as e:
+            log.exception("the contact ledger could not be opened")
+            ledger = LedgerError(f"无法打开联系记录库：{e}")
+        self._store_opened.emit(recording, ledger)
+
+    @property
+    def store_settled(self) -> bool:
+        """True once the store and ledger are open (or failed, with a banner), or were not asked for."""
+        return not self.store_opening
+
+    def _on_store_opened(self, recording, ledger) -> None:
+        self.store_opening = False
+        if isinstance(recording, AssistError):
+            self.panel.show_problem("store", recording.message, f"{recording.fix}本次通话不会被保存。")
+        else:
+            self.recording = recording
+            self.store, self.recorder = recording.store, recording.recorder
+            if recording.warning:
+                self.panel.show_problem("store", recording.warning, "旧文件已保留，可交给技术支持检查。")
+            elif recording.store.key_warning:
+                self.panel.show_problem("store", recording.store.key_warning, "这不影响使用；详见说明文档“加密与密钥”。")
+        if isinstance(ledger, Exception):
+            self.panel.show_problem("ledger", str(ledger), "本次通话不会计入联系次数。")
+        elif ledger is not None:
+            from assist.store.ledger import LedgerRecorder
+
+            self.ledger = ledger
+            self.ledger_recorder = LedgerRecorder(ledger, on_status=self.bridge, case_id=lambda: self._case_id)
+        self._start_pending()
 
     def _set_case_id(self, text: str) -> None:
         self._case_id = text
@@ -229,12 +316,16 @@ class CallController(QObject):
         if self.in_call:
             return False
         if self.kb is None:
-            if self.kb_watcher.loading:
+            if self.kb_watcher.loading or not self._loading_begun:
                 self._pending_start = (playbook_id, demo)
                 self.panel.status.setText("知识库加载中…，加载完成后立即开始")
                 return True
             self._on_kb_failed(self.kb_watcher.error or "知识库还没有加载")
             return False
+        if not self.store_settled:  # the call is recorded from its first word: wait for the store
+            self._pending_start = (playbook_id, demo)
+            self.panel.status.setText("正在打开通话记录库…，打开后立即开始")
+            return True
         from assist.assembly import make_call
 
         try:
@@ -348,6 +439,10 @@ class CallController(QObject):
             self.player.wait(2.0)
         elif self.listener is not None:
             self.listener.stop(interrupted=True)
+        if self._store_opener is not None and self.store_opening:
+            # the opener may be mid-migration: let it finish so the store is closed cleanly
+            self._store_opener.join(10.0)
+            QApplication.processEvents()  # its result (queued signal) sets self.recorder
         if self.recorder is not None:
             self.recorder.close()
 
@@ -471,6 +566,9 @@ class CallController(QObject):
     def open_review(self) -> None:
         from assist.ui.review import ReviewWindow
 
+        if self.review is None and self.store_opening:  # a second or two after start-up
+            self.panel.status.setText("通话记录库正在打开，请稍候再打开回顾")
+            return
         if self.review is None:
             self.review = ReviewWindow(self.store, kb=self.kb)
         self.review.refresh()
@@ -495,7 +593,7 @@ def _show_docked(panel: Panel) -> None:
 def run_panel(kb_dir: str | None = None) -> int:
     """``assist``: the live panel; start/stop listens through the headset."""
     app, panel = _make_panel()
-    ctl = CallController(panel, kb_dir=kb_dir)
+    ctl = CallController(panel, kb_dir=kb_dir, after_paint=True)
     app.aboutToQuit.connect(ctl.shutdown)
     _show_docked(panel)
     return app.exec()
@@ -507,7 +605,7 @@ def run_demo(kb_dir: str | None = None, *, fast: bool = False, speed: float = 2.
     """``assist demo``: the panel playing the sample call through the real engine and store."""
     app, panel = _make_panel()
     ctl = CallController(panel, kb_dir=kb_dir, demo=True, demo_fast=fast, demo_speed=speed,
-                         demo_file=demo_file, pause_on_mark=bool(screenshot))
+                         demo_file=demo_file, pause_on_mark=bool(screenshot), after_paint=True)
     app.aboutToQuit.connect(ctl.shutdown)
     shot = {"taken": False}
     if screenshot:
@@ -539,7 +637,11 @@ def run_demo(kb_dir: str | None = None, *, fast: bool = False, speed: float = 2.
                 QTimer.singleShot(int(quit_after * 1000), app.quit)
 
         ctl.bridge.call_started.connect(quit_later, Q)
-        ctl.kb_watcher.failed.connect(lambda _message: ctl.kb is None and quit_later())
+        def quit_if_no_kb(_message: str) -> None:
+            if ctl.kb is None:
+                quit_later()
+
+        ctl.kb_watcher.failed.connect(quit_if_no_kb)
     _show_docked(panel)
     # Start once the window is up so the first events have somewhere to go.
     QTimer.singleShot(300 if not fast else 50, lambda: ctl.start(panel.selected_playbook()))

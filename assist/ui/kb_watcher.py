@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import gc
 import logging
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-from assist.knowledge import KBError, default_kb_dir, load_kb
+from assist.config import choose_kb
 
 log = logging.getLogger(__name__)
 SETTLE_MS = 300
@@ -44,7 +43,7 @@ class KbWatcher(QObject):
 
     def __init__(self, kb_dir: str | Path | None = None, parent=None):
         super().__init__(parent)
-        self.kb_dir = Path(kb_dir) if kb_dir else default_kb_dir()
+        self._kb_dir = Path(kb_dir) if kb_dir else None
         self.kb = None
         self.error: str | None = None
         self.using_last_good = False  # the KB in use is an earlier run's: the folder is broken now
@@ -56,6 +55,17 @@ class KbWatcher(QObject):
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self.reload)
         self._finished.connect(self._on_finished)
+
+    @property
+    def kb_dir(self) -> Path:
+        """The folder loaded: as given, else what the settings choose (``knowledge.default_kb_dir``).
+
+        Resolved on first use, not at construction: reading the saved settings needs the YAML
+        parser, which the panel's first paint must not wait for.
+        """
+        if self._kb_dir is None:
+            self._kb_dir = choose_kb().path
+        return self._kb_dir
 
     @property
     def settled(self) -> bool:
@@ -89,6 +99,9 @@ class KbWatcher(QObject):
                 gc.enable()
 
     def _load(self, generation: int, first: bool) -> None:
+        # imported here, on the worker: the YAML loader and pattern compiler are not needed to paint
+        from assist.knowledge import KBError, load_kb
+
         self._prepare_in_child()
         try:
             kb = load_kb(self.kb_dir)
@@ -124,6 +137,8 @@ class KbWatcher(QObject):
         Only for a large KB (``CHILD_FROM_BYTES`` of YAML): a small one parses here in well
         under the stall budget, and a child costs a second or two of start-up.
         """
+        import subprocess
+
         from assist.knowledge import kb_cache
 
         try:

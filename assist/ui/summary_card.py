@@ -12,8 +12,6 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from assist.store.export import promise_line
-
 
 class SummaryCard(QFrame):
     review_requested = Signal()
@@ -40,6 +38,10 @@ class SummaryCard(QFrame):
         self.hide()
 
     def show_summary(self, sm: dict) -> None:
+        # imported here, not with the panel: assist.store.export pulls in the store (seconds of
+        # imports) that the panel's first paint must not wait for; a call has loaded it by now
+        from assist.store.export import promise_line
+
         lines = []
         secs = int(sm.get("duration_s") or 0)
         lines.append(f"时长 {secs // 60} 分 {secs % 60} 秒")

@@ -51,7 +51,8 @@ def demo(qtbot, panel, tmp_path):
         text = re.sub(r'start: "\d\d:\d\d"', 'start: "00:00"', text)
         f.write_text(re.sub(r'end: "\d\d:\d\d"', 'end: "23:59"', text), encoding="utf-8")
     ctl = CallController(panel, kb_dir=kb_dir, demo=True, demo_fast=True, pause_on_mark=True)
-    qtbot.waitUntil(lambda: ctl.kb_watcher.settled, timeout=15000)  # the KB loads on a worker thread
+    # the KB loads and the store opens on worker threads
+    qtbot.waitUntil(lambda: ctl.kb_watcher.settled and ctl.store_settled, timeout=15000)
     yield ctl
     ctl.shutdown()
     if ctl.store is not None:

@@ -38,6 +38,7 @@ def test_controller_passes_the_key_to_the_call_and_counts_the_case(qtbot, panel)
 
     ctl = CallController(panel, demo=True, demo_fast=True)
     try:
+        qtbot.waitUntil(lambda: ctl.store_settled, timeout=15000)  # the store and ledger open on a worker
         assert ctl.ledger is not None
         for h in (7, 8, 9):  # not 10:00, when the demo call is placed
             ctl.ledger.record_call("CJ-1", datetime.now().replace(hour=h, minute=0).timestamp(), connected=True)

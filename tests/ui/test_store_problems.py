@@ -12,6 +12,7 @@ def test_the_panel_opens_and_says_why_when_the_store_cannot(qtbot, tmp_path, mon
     qtbot.addWidget(panel)
     ctl = CallController(panel)
     try:
+        qtbot.waitUntil(lambda: ctl.store_settled, timeout=15000)  # the store opens on a worker thread
         assert ctl.store is None
         assert panel.notice.kind == "store" and "通话记录库" in panel.notice.message.text()
         assert "不会被保存" in panel.notice.fix.text()
@@ -29,6 +30,7 @@ def test_the_panel_opens_on_a_damaged_store_and_names_the_salvage_command(qtbot,
     qtbot.addWidget(panel)
     ctl = CallController(panel)
     try:
+        qtbot.waitUntil(lambda: ctl.store_settled, timeout=15000)  # the store opens on a worker thread
         assert ctl.store is not None  # a new store: the call is recorded
         assert panel.notice.kind == "store"
         text = panel.notice.message.toolTip()
