@@ -97,10 +97,13 @@ def bench_browser(n: int) -> int:
     browser = KbBrowser()
     browser.resize(860, 560)
     browser.show()
-    while not browser.watcher.settled:  # the shipped KB loads on a worker: let it land, then replace it
+    while not browser.settled:  # the shipped KB loads and is indexed on workers: let it land, then replace it
         app.processEvents()
         time.sleep(0.01)
     browser.set_kb(kb)
+    while not browser.settled or browser.searcher is None or len(browser.searcher.entries) < n:
+        app.processEvents()
+        time.sleep(0.01)
     app.processEvents()
     lat: list[float] = []
     cpu: list[float] = []  # this process's CPU time: what the keystroke costs when the machine is not shared

@@ -10,14 +10,17 @@ or any character that sounds the same (``争信`` finds 征信), so ``征xin`` f
 征信 too. Every reading of a polyphone counts (还 huan/hai, 行 hang/xing).
 
 The index keeps, per group of fields (questions, paraphrases and examples,
-tags, answers), the positions of every character under each of its readings
-(sorted numpy arrays). A query of pieces p1…pk matches where p1 is at position
-i, p2 at i+1, …: a few vectorised binary searches, not a scan of the text (with
-10 000 FAQs a keystroke costs tens of milliseconds: bench/bench_panel.py
---browser). Ranked by where the match is
-(question before paraphrase before answer) and how (characters, whole syllables,
-syllable being typed, initials, same sound, near spelling); no cap unless the
-caller asks. Qt-free; one instance per thread (it caches per query).
+tags, answers), the positions of every character and of every reading (sorted
+numpy arrays, built in bulk by sorting the text's code points) and, for each
+position, which character stands there. A query of pieces p1…pk matches where
+the rarest piece stands at i and the character at i+1, i+2, … fits the next
+pieces: one array lookup per piece in C, not a scan of the text. Scores are one
+array over all entries and ranking one lexsort, so a keystroke with 10 000 FAQs
+costs a few milliseconds of search (bench/bench_panel.py --browser). Ranked by
+where the match is (question before paraphrase before answer) and how
+(characters, whole syllables, syllable being typed, initials, same sound, near
+spelling); no cap unless the caller asks. Qt-free; build on any thread, then
+search from one thread at a time (it caches per query).
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from rapidfuzz import fuzz, process
 
 from assist.knowledge.model import KnowledgeBase
 from assist.zh.pinyin import readings, splits
-from assist.zh.text import compact
+from assist.zh.text import compact_text
 
 KINDS = ("faq", "rule", "line")  # tie-break order
 FUZZY_CUTOFF = 75  # rapidfuzz partial_ratio, tried only when nothing else matched
@@ -42,9 +45,11 @@ HOW = {"chars": 1.0, "pinyin": 0.95, "partial": 0.9, "initials": 0.8, "sound": 0
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _PIECES = re.compile(r"[a-z]+|.")
 _EMPTY = np.zeros(0, dtype=np.int32)
+_SEP = "\x02"  # ends each field in a group's text: compact_text() never keeps it, so no query matches across
 
 
 MAX_QUERY_CHARS = 200
+CACHED_QUERIES = 64  # recent queries' score arrays (8 bytes an entry each): backspace is free
 
 
 @dataclass(frozen=True)
@@ -68,110 +73,140 @@ class _Entry:
     tags: tuple[str, ...]
 
 
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique`` of an already sorted array, without sorting it again."""
+    if a.size < 2:
+        return a
+    return a[np.concatenate(([True], a[1:] != a[:-1]))]
+
+
 class _Group:
     """One group of fields of every entry: their text run together, and positions by reading.
 
-    Positions are sorted numpy arrays, so a query's pieces line up by binary search in C.
+    Built in bulk at ``freeze``: the text's code points are sorted once (numpy), so the
+    positions of each distinct character are a slice of that order, not a Python loop
+    over every character of 10 000 FAQs. Each position also keeps its character's number
+    (``cid``), so a query's pieces after the first are checked by looking up the character
+    standing at the offset (one gather in C) instead of building every piece's positions.
     """
 
     def __init__(self) -> None:
         self._plain: list[str] = []
-        self._owner: list[int] = []  # entry index of each position (-1 between fields)
-        self._by_char: dict[str, list[int]] = defaultdict(list)
-        self._by_reading: dict[str, list[int]] = defaultdict(list)
+        self._owners: list[int] = []  # entry of each field in _plain
         self.fuzzy: dict[int, str] = {}
 
     def add(self, entry: int, texts: list[str]) -> None:
-        kept = [c for c in (compact(t).text for t in texts) if c]
+        kept = [c for c in map(compact_text, texts) if c]
         for text in kept:
-            base = len(self._owner)
-            for k, ch in enumerate(text):
-                self._by_char[ch].append(base + k)
-                for r in readings(ch):
-                    self._by_reading[r].append(base + k)
-            self._owner.extend([entry] * len(text))
-            self._owner.append(-1)  # nothing matches across two fields
-            self._plain.append(text + "\x02")
+            self._plain.append(text + _SEP)  # nothing matches across two fields
+            self._owners.append(entry)
         if kept:
             self.fuzzy[entry] = "|".join(kept)
 
     def freeze(self) -> None:
-        self.plain = "".join(self._plain)
-        self.owner = np.asarray(self._owner, dtype=np.int32)
-        arr = lambda v: np.asarray(v, dtype=np.int32)  # noqa: E731 (appended in order: already sorted)
-        self.by_char = {k: arr(v) for k, v in self._by_char.items()}
-        self.by_reading = {k: arr(v) for k, v in self._by_reading.items()}
-        del self._plain, self._owner, self._by_char, self._by_reading
+        plain = "".join(self._plain)
+        lengths = np.fromiter((len(t) for t in self._plain), dtype=np.int64, count=len(self._plain))
+        owner = np.repeat(np.asarray(self._owners, dtype=np.int32), lengths)
+        owner[np.cumsum(lengths) - 1] = -1  # the separator after each field belongs to no entry
+        self.owner = owner
+        del self._plain, self._owners
+        codes = np.frombuffer(plain.encode("utf-32-le"), dtype=np.uint32)
+        order = np.argsort(codes, kind="stable").astype(np.int32)  # stable: each character's positions ascending
+        ranked = codes[order]
+        cuts = np.flatnonzero(np.diff(ranked)) + 1
+        starts = np.concatenate(([0], cuts)).astype(np.int64)
+        stops = np.concatenate((cuts, [codes.size])).astype(np.int64)
+        if not codes.size:
+            starts = stops = np.zeros(0, dtype=np.int64)
+        # Character numbers: 0 is the separator (never part of a match), then one per distinct character.
+        self.cid = np.zeros(codes.size, dtype=np.int32)
+        self.chars: list[str] = [_SEP]
+        self.by_char: dict[str, np.ndarray] = {}
+        by_reading: dict[str, list[np.ndarray]] = defaultdict(list)
+        self._reading_ids: dict[str, list[int]] = defaultdict(list)
+        counts = [0]
+        for a, b in zip(starts.tolist(), stops.tolist()):
+            ch = chr(int(ranked[a]))
+            if ch == _SEP:
+                continue
+            where = order[a:b]
+            n = len(self.chars)
+            self.chars.append(ch)
+            counts.append(b - a)
+            self.cid[where] = n
+            self.by_char[ch] = where
+            for r in readings(ch):
+                by_reading[r].append(where)
+                self._reading_ids[r].append(n)
+        self.count = np.asarray(counts, dtype=np.int64)
+        self.char_id = {ch: i for i, ch in enumerate(self.chars) if i}
+        self.by_reading = {r: (v[0] if len(v) == 1 else np.sort(np.concatenate(v))) for r, v in by_reading.items()}
         # One-piece queries (a letter, a syllable) need only which entries, not where: keep those too.
-        entries = lambda v: np.unique(self.owner[v])  # noqa: E731
+        entries = lambda v: _sorted_unique(owner[v])  # noqa: E731 (positions ascending: owners too)
         self.entries_by_char = {k: entries(v) for k, v in self.by_char.items()}
         self.entries_by_reading = {k: entries(v) for k, v in self.by_reading.items()}
-        self._starting = lru_cache(maxsize=256)(self._starting_uncached)
-        self._entries_starting = lru_cache(maxsize=256)(self._entries_starting_uncached)
+        self._ids = lru_cache(maxsize=1024)(self._ids_uncached)
+        self._lut = lru_cache(maxsize=1024)(self._lut_uncached)
+        self._positions = lru_cache(maxsize=256)(self._positions_uncached)
+        self._entries = lru_cache(maxsize=256)(self._entries_uncached)
         for letter in "abcdefghijklmnopqrstuvwxyz":  # the first key typed: ready before it is
-            self._starting(letter)
+            self._entries(letter + "*")
 
-    def _entries_starting_uncached(self, prefix: str) -> np.ndarray:
-        parts = [v for r, v in self.entries_by_reading.items() if r.startswith(prefix)]
-        return np.unique(np.concatenate(parts)) if parts else _EMPTY
-
-    def _entries_for(self, piece: str) -> np.ndarray:
+    def _ids_uncached(self, piece: str) -> np.ndarray:
+        """Numbers of the characters one query piece stands for: ``=c`` this character, ``~c`` any
+        character sounding like c, ``xy*`` one with a reading starting with xy, ``xy`` reading xy."""
         if piece.startswith("="):
-            return self.entries_by_char.get(piece[1:], _EMPTY)
-        if piece.startswith("~"):
-            parts = [self.entries_by_reading[r] for r in readings(piece[1:]) if r in self.entries_by_reading]
-            return np.unique(np.concatenate(parts)) if parts else _EMPTY
-        if piece.endswith("*"):
-            return self._entries_starting(piece[:-1])
-        return self.entries_by_reading.get(piece, _EMPTY)
+            found = [self.char_id[piece[1:]]] if piece[1:] in self.char_id else []
+        elif piece.startswith("~"):
+            found = [i for r in readings(piece[1:]) for i in self._reading_ids.get(r, ())]
+        elif piece.endswith("*"):
+            found = [i for r, ids in self._reading_ids.items() if r.startswith(piece[:-1]) for i in ids]
+        else:
+            found = self._reading_ids.get(piece, [])
+        return np.unique(np.asarray(found, dtype=np.int32))
 
-    def _starting_uncached(self, prefix: str) -> np.ndarray:
-        parts = [v for r, v in self.by_reading.items() if r.startswith(prefix)]
-        return np.unique(np.concatenate(parts)) if parts else _EMPTY
+    def _lut_uncached(self, piece: str) -> np.ndarray:
+        lut = np.zeros(len(self.chars), dtype=bool)
+        lut[self._ids(piece)] = True
+        return lut
+
+    def _positions_uncached(self, piece: str) -> np.ndarray:
+        ids = self._ids(piece)
+        if ids.size == 1:
+            return self.by_char[self.chars[int(ids[0])]]
+        if not piece.startswith("=") and not piece.startswith("~") and not piece.endswith("*"):
+            return self.by_reading.get(piece, _EMPTY)
+        return np.flatnonzero(self._lut(piece)[self.cid]).astype(np.int32) if ids.size else _EMPTY
+
+    def _entries_uncached(self, piece: str) -> np.ndarray:
+        ids = self._ids(piece)
+        if ids.size == 1:
+            return self.entries_by_char[self.chars[int(ids[0])]]
+        if not piece.startswith("=") and not piece.startswith("~") and not piece.endswith("*"):
+            return self.entries_by_reading.get(piece, _EMPTY)
+        return _sorted_unique(self.owner[self._positions(piece)])
 
     def positions(self, piece: str) -> np.ndarray:
-        """Where one query piece can stand: ``=c`` this character, ``~c`` any character sounding
-        like c, ``xy*`` a reading starting with xy, ``xy`` exactly the reading xy."""
-        if piece.startswith("="):
-            return self.by_char.get(piece[1:], _EMPTY)
-        if piece.startswith("~"):
-            parts = [self.by_reading[r] for r in readings(piece[1:]) if r in self.by_reading]
-            return np.unique(np.concatenate(parts)) if parts else _EMPTY
-        if piece.endswith("*"):
-            return self._starting(piece[:-1])
-        return self.by_reading.get(piece, _EMPTY)
+        """Where one query piece can stand (sorted)."""
+        return self._positions(piece)
 
-    def match(self, pieces: tuple[str, ...]) -> set[int]:
-        """Entries where the pieces stand on consecutive positions of one field."""
+    def match(self, pieces: tuple[str, ...]) -> np.ndarray:
+        """Entries (sorted, unique) where the pieces stand on consecutive positions of one field."""
         if len(pieces) == 1:
-            return set(self._entries_for(pieces[0]).tolist())
-        arrays = [self.positions(p) for p in pieces]
-        if any(a.size == 0 for a in arrays):
-            return set()
-        # Start from the rarest piece and look the others up at their offsets (binary search).
-        pivot = min(range(len(arrays)), key=lambda i: arrays[i].size)
-        starts = arrays[pivot] - pivot
-        for i, a in enumerate(arrays):
-            if i == pivot:
-                continue
-            want = starts + i
-            idx = np.searchsorted(a, want)
-            idx[idx >= a.size] = a.size - 1
-            starts = starts[a[idx] == want]
-            if starts.size == 0:
-                return set()
-        starts = starts[starts >= 0]
-        owners = np.unique(self.owner[starts])
-        return set(owners[owners >= 0].tolist())
-
-    def find_plain(self, q: str) -> set[int]:
-        """Entries whose text contains ``q`` as it is (one hit per field is enough)."""
-        found: set[int] = set()
-        at = self.plain.find(q)
-        while at >= 0:
-            found.add(int(self.owner[at]))
-            at = self.plain.find(q, self.plain.find("\x02", at) + 1)
-        return found
+            return self._entries(pieces[0])
+        sizes = [int(self.count[self._ids(p)].sum()) for p in pieces]
+        if min(sizes) == 0:
+            return _EMPTY
+        # Start from the rarest piece; the others only need the character at their offset checked.
+        pivot = sizes.index(min(sizes))
+        starts = self._positions(pieces[pivot]) - pivot
+        starts = starts[(starts >= 0) & (starts + len(pieces) <= self.cid.size)]
+        for i, piece in enumerate(pieces):
+            if i != pivot and starts.size:
+                starts = starts[self._lut(piece)[self.cid[starts + i]]]
+        if not starts.size:
+            return _EMPTY
+        return _sorted_unique(self.owner[starts])  # no separator inside a match: every owner is an entry
 
 
 def _pinyin_readings(q: str) -> list[tuple[tuple[str, ...], str]]:
@@ -211,14 +246,14 @@ class KbSearch:
         for g in self.groups.values():
             g.freeze()
         splits("zhuang")  # loads pypinyin's syllable table now, not on the first key typed
-        self._cache: dict[str, dict[int, float]] = {}
-        self._filters: dict[tuple, set[int]] = {}
+        self._cache: dict[str, np.ndarray] = {}
+        self._filters: dict[tuple, np.ndarray] = {}
         # Ties in score: FAQs, then rules, then lines; shorter titles first. _tie[i] is entry i's place.
         static = sorted(range(len(self.entries)), key=lambda i: (KINDS.index(self.entries[i].kind),
                                                                  len(self.entries[i].title), i))
-        self._tie = [0] * len(static)
-        for place, i in enumerate(static):
-            self._tie[i] = place
+        self._tie = np.empty(len(static), dtype=np.int32)
+        self._tie[np.asarray(static, dtype=np.int64)] = np.arange(len(static), dtype=np.int32)
+        self._by_id = {(e.kind, e.id): i for i, e in enumerate(self.entries)}
 
     def _add(self, entry: _Entry, **fields: list[str]) -> None:
         self.entries.append(entry)
@@ -228,59 +263,69 @@ class KbSearch:
     def tags(self) -> list[str]:
         return sorted({t for f in self.kb.faqs for t in f.tags})
 
-    def scores(self, query: str) -> dict[int, float]:
-        """Entry index -> score for ``query`` over the whole KB (no filters)."""
+    def score_array(self, query: str) -> np.ndarray:
+        """Score of every entry for ``query`` (0: no match), indexed like ``entries``; no filters.
+
+        The matches of each kind arrive as arrays of entry numbers; each entry keeps its best
+        weight by writing the weights in rising order into one array (numpy, no per-entry Python).
+        The array is cached per query and must not be changed by the caller.
+        """
         # a query is a few words: a pasted page would make matching (and memory) explode
-        q = compact(query[:MAX_QUERY_CHARS]).text
-        if not q:
-            return {i: 0.5 for i in range(len(self.entries))}
+        q = compact_text(query[:MAX_QUERY_CHARS])
         cached = self._cache.get(q)
         if cached is not None:
             return cached
-        found: list[tuple[float, set[int]]] = []  # (weight, entries), merged best weight first below
-        letters = q.isascii() and q.isalpha()
-        ways = _pinyin_readings(q) if re.search(r"[a-z]", q) else []
-        cjk = [c for c in q if _CJK.match(c)]
-        for name, group in self.groups.items():
-            gw, initials_ok = GROUPS[name]
-            found.append((gw * HOW["chars"], group.find_plain(q)))
-            for pieces, how in ways:
-                found.append((gw * HOW[how], group.match(pieces)))
-            if letters and initials_ok and 2 <= len(q) <= 12:
-                found.append((gw * HOW["initials"], group.match(tuple(c + "*" for c in q))))
-            if cjk and len(q) >= 2:  # typed with a homophone (争信 for 征信)
-                found.append((gw * HOW["sound"], group.match(tuple(f"~{c}" if _CJK.match(c) else f"={c}" for c in q))))
-        if not any(f for _w, f in found) and cjk and len(q) >= 2:
-            # Nothing matched as typed or by sound: near spellings, below every other kind of match.
-            for name in ("title", "alt"):
-                for _c, score, e in process.extract(q, self.groups[name].fuzzy, scorer=fuzz.partial_ratio,
-                                                    score_cutoff=FUZZY_CUTOFF, limit=None):
-                    found.append((GROUPS[name][0] * HOW["fuzzy"] * score / 100, {e}))
-        scored: dict[int, float] = {}
-        for weight, entries in sorted(found, key=lambda wf: -wf[0]):
-            new = entries.difference(scored)  # set operations in C: each entry gets its best weight once
-            if new:
-                scored.update(dict.fromkeys(new, weight))
-        if len(self._cache) > 256:
-            self._cache.clear()
-        self._cache[q] = scored
-        return scored
+        scores = np.zeros(len(self.entries), dtype=np.float64)
+        if not q:
+            scores[:] = 0.5
+        else:
+            found: list[tuple[float, np.ndarray]] = []  # (weight, entry numbers)
+            letters = q.isascii() and q.isalpha()
+            ways = _pinyin_readings(q) if re.search(r"[a-z]", q) else []
+            cjk = [c for c in q if _CJK.match(c)]
+            as_typed = tuple(f"={c}" for c in q)
+            for name, group in self.groups.items():
+                gw, initials_ok = GROUPS[name]
+                found.append((gw * HOW["chars"], group.match(as_typed)))
+                for pieces, how in ways:
+                    found.append((gw * HOW[how], group.match(pieces)))
+                if letters and initials_ok and 2 <= len(q) <= 12:
+                    found.append((gw * HOW["initials"], group.match(tuple(c + "*" for c in q))))
+                if cjk and len(q) >= 2:  # typed with a homophone (争信 for 征信)
+                    found.append((gw * HOW["sound"], group.match(tuple(f"~{c}" if _CJK.match(c) else f"={c}" for c in q))))
+            if not any(f.size for _w, f in found) and cjk and len(q) >= 2:
+                # Nothing matched as typed or by sound: near spellings, below every other kind of match.
+                for name in ("title", "alt"):
+                    for _c, score, e in process.extract(q, self.groups[name].fuzzy, scorer=fuzz.partial_ratio,
+                                                        score_cutoff=FUZZY_CUTOFF, limit=None):
+                        found.append((GROUPS[name][0] * HOW["fuzzy"] * score / 100, np.array([e])))
+            for weight, entries in sorted(found, key=lambda wf: wf[0]):  # rising: the best weight is written last
+                scores[entries] = weight
+        scores.flags.writeable = False
+        if len(self._cache) >= CACHED_QUERIES:
+            self._cache.pop(next(iter(self._cache)))  # the oldest query typed
+        self._cache[q] = scores
+        return scores
+
+    def scores(self, query: str) -> dict[int, float]:
+        """Entry index -> score for ``query`` over the whole KB (no filters), matches only."""
+        arr = self.score_array(query)
+        found = np.flatnonzero(arr)
+        return dict(zip(found.tolist(), arr[found].tolist()))
 
     def rank(self, query: str, playbook: str | None = None, tag: str | None = None,
              kinds: tuple[str, ...] = KINDS) -> Hits:
         """Every hit for ``query``, best first, as a sequence that builds each ``SearchHit`` when read
         (the browser shows a screenful of thousands)."""
-        scored = self.scores(query)
+        scores = self.score_array(query)
+        mask = scores > 0
         keep = self._kept(playbook, tag, kinds)
-        buckets: dict[float, list[int]] = defaultdict(list)
-        for i, score in scored.items():
-            if keep is None or i in keep:
-                buckets[score].append(i)
-        ranked: list[int] = []
-        tie = self._tie.__getitem__  # C-level key: no Python call per entry
-        for score in sorted(buckets, reverse=True):
-            ranked.extend(sorted(buckets[score], key=tie))
-        return Hits(self, ranked, scored)
+        if keep is not None:
+            mask &= keep
+        found = np.flatnonzero(mask)
+        # Best score first, then the static tie order (kind, title length): one sort in C.
+        ranked = found[np.lexsort((self._tie[found], -scores[found]))]
+        return Hits(self, ranked, scores)
 
     def search(self, query: str, playbook: str | None = None, tag: str | None = None,
                limit: int | None = None, kinds: tuple[str, ...] = KINDS) -> list[SearchHit]:
@@ -288,16 +333,15 @@ class KbSearch:
         hits = self.rank(query, playbook, tag, kinds)
         return list(hits if limit is None else hits[:limit])
 
-    def _kept(self, playbook: str | None, tag: str | None, kinds: tuple[str, ...]) -> set[int] | None:
-        """The entries the filters let through (None: all), cached per filter setting."""
+    def _kept(self, playbook: str | None, tag: str | None, kinds: tuple[str, ...]) -> np.ndarray | None:
+        """Which entries the filters let through, as a boolean array (None: all), cached per setting."""
         if not playbook and not tag and set(kinds) >= set(KINDS):
             return None
         key = (playbook, tag, tuple(kinds))
         if key not in self._filters:
-            self._filters[key] = {
-                i for i, e in enumerate(self.entries)
-                if e.kind in kinds and not (playbook and e.playbooks and playbook not in e.playbooks)
-                and not (tag and tag not in e.tags)}
+            self._filters[key] = np.fromiter(
+                (e.kind in kinds and not (playbook and e.playbooks and playbook not in e.playbooks)
+                 and not (tag and tag not in e.tags) for e in self.entries), dtype=bool, count=len(self.entries))
         return self._filters[key]
 
     def hit(self, i: int, score: float) -> SearchHit:
@@ -308,17 +352,17 @@ class KbSearch:
 class Hits(Sequence):
     """Ranked hits, materialised one by one as they are read."""
 
-    def __init__(self, search: KbSearch, ranked: list[int], scored: dict[int, float]):
-        self._search, self._ranked, self._scored = search, ranked, scored
+    def __init__(self, search: KbSearch, ranked: np.ndarray, scores: np.ndarray):
+        self._search, self._ranked, self._scores = search, ranked, scores
 
     def __len__(self) -> int:
-        return len(self._ranked)
+        return int(self._ranked.size)
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return [self._search.hit(i, self._scored[i]) for i in self._ranked[index]]
-        i = self._ranked[index]
-        return self._search.hit(i, self._scored[i])
+            return [self._search.hit(i, float(self._scores[i])) for i in self._ranked[index].tolist()]
+        i = int(self._ranked[index])
+        return self._search.hit(i, float(self._scores[i]))
 
     def __eq__(self, other) -> bool:
         return list(self) == list(other) if isinstance(other, (list, tuple, Hits)) else NotImplemented

@@ -8,14 +8,20 @@ hit is listed (no cap): the list is a ``QListView`` over ``HitModel``, which
 only renders the rows on screen. Cards show document titles as sources, never
 ids or editor's notes. The browser follows a ``KbWatcher``: when the KB files
 change it re-runs the search on the new KB; when an edit breaks them it shows
-a banner and keeps the last good KB. GUI thread only.
+a banner and keeps the last good KB. The search index of a (re)loaded KB is built
+on a worker thread (seconds for 10 000 FAQs) and swapped in on the GUI thread; the
+search itself runs on the GUI thread, on every keystroke: it costs a few
+milliseconds, less than handing each query to a worker and back would add.
+Threads: widgets, search and slots on the GUI thread; ``_build_index`` on a worker.
 """
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -35,6 +41,8 @@ from assist.knowledge.model import KnowledgeBase
 from assist.knowledge.search import KbSearch, SearchHit
 from assist.ui.kb_watcher import KbWatcher
 from assist.ui.warning_banner import SEVERITY_NAMES, NoticeBanner
+
+log = logging.getLogger(__name__)
 
 # Searching is a few set lookups (well under the keystroke budget), so the list follows every keystroke;
 # the short delay only merges the bursts of an input method committing several characters at once.
@@ -78,8 +86,17 @@ class HitModel(QAbstractListModel):
 
 
 class KbBrowser(QWidget):
+    ready = Signal()  # a KB's index is in use (GUI thread)
+    _index_built = Signal(int, object, object)  # generation, KnowledgeBase, KbSearch or None; worker -> GUI
+
     def __init__(self, kb_dir: str | Path | None = None, watcher: KbWatcher | None = None, parent=None):
         super().__init__(parent)
+        self._generation = 0
+        self.indexing = False
+        self._faqs: dict = {}
+        self._rules: dict = {}
+        self._shown: tuple[str, str] | None = None  # (kind, id) of the card on screen
+        self._index_built.connect(self._indexed)
         self.setWindowTitle("知识库 · 坐席助手")
         self.resize(860, 560)
         self.watcher = watcher or KbWatcher(kb_dir, self)
@@ -167,13 +184,46 @@ class KbBrowser(QWidget):
     # -- KB ---------------------------------------------------------------------------------------
 
     def set_kb(self, kb) -> None:
-        """A (re)loaded KB: rebuild the index and filters, keep the query and filters."""
-        self.kb = kb
-        self.searcher = KbSearch(kb)
+        """A (re)loaded KB: build its search index on a worker, then swap it in (``_indexed``)."""
+        self._generation += 1
+        self.indexing = True
+        if self.searcher is None:
+            self.count.setText("正在建立索引…")
+        threading.Thread(target=self._build_index, args=(self._generation, kb), daemon=True,
+                         name=f"assist-kb-search-index-{self._generation}").start()
+
+    def _build_index(self, generation: int, kb) -> None:
+        """Worker thread: index a KB for search (a second or more for 10 000 FAQs; the browser
+        keeps answering keys on the index it has meanwhile)."""
+        try:
+            searcher: KbSearch | None = KbSearch(kb)
+        except Exception:  # a KB the loader accepted: a bug here must not kill the worker silently
+            log.exception("could not index the knowledge base for search")
+            searcher = None
+        self._index_built.emit(generation, kb, searcher)
+
+    def _indexed(self, generation: int, kb, searcher: KbSearch | None) -> None:
+        """GUI thread: the newest KB's index is ready: use it, keep the query and filters."""
+        if generation != self._generation:
+            return  # a newer KB is being indexed: its index is the one to show
+        self.indexing = False
+        if searcher is None:
+            self.notice.show_problem("kb", "知识库无法建立搜索索引。", "请重新打开知识库窗口；如果仍然出现，请联系技术支持。")
+            return
+        self.kb, self.searcher = kb, searcher
+        self._faqs = {f.id: f for f in kb.faqs}
+        self._rules = {r.id: r for r in kb.rules}
+        self._shown = None
         self.notice.dismiss("kb")
         self._fill(self.playbook_box, "全部话术", [(pid, pb.title) for pid, pb in kb.playbooks.items()])
         self._fill(self.tag_box, "全部标签", [(t, t) for t in self.searcher.tags()])
         self.run_search()
+        self.ready.emit()
+
+    @property
+    def settled(self) -> bool:
+        """True when the KB has loaded (or failed) and its index is in use (tests, bench)."""
+        return self.watcher.settled and not self.indexing and (self.searcher is not None or self.watcher.kb is None)
 
     def show_kb_error(self, message: str) -> None:
         kept = "正在显示上次加载成功的知识库。" if self.kb is not None else "没有可显示的知识库。"
@@ -204,9 +254,11 @@ class KbBrowser(QWidget):
         self.model.set_hits(hits)
         self.count.setText(f"找到 {len(hits)} 条" if self.query.text().strip() else f"共 {len(hits)} 条")
         if hits:
-            self.results.setCurrentIndex(self.model.index(0))
+            with QSignalBlocker(self.results.selectionModel()):  # the card is drawn once, below
+                self.results.setCurrentIndex(self.model.index(0))
             self.show_hit(0)
         else:
+            self._shown = None
             self.card.setHtml("<p>没有找到。试试拼音（如 huankuan）、首字母（如 hk），或换个说法。</p>")
             self.copy_button.setEnabled(False)
 
@@ -220,6 +272,9 @@ class KbBrowser(QWidget):
         if not (0 <= row < len(self.hits)) or self.kb is None:
             return
         h = self.hits[row]
+        if (h.kind, h.id) == self._shown:
+            return  # typing on often keeps the same first hit: its card is already drawn
+        self._shown = (h.kind, h.id)
         self.card.setHtml(self._card_html(h))
         self.copy_button.setText("复制规范说法" if h.kind == "rule" else "复制答案" if h.kind == "faq" else "复制话术")
         self.copy_button.setEnabled(True)
@@ -229,7 +284,7 @@ class KbBrowser(QWidget):
         meta: list[str] = []
         assert self.kb is not None  # show_hit returns early without a KB
         if h.kind == "faq":
-            faq = next((f for f in self.kb.faqs if f.id == h.id), None)
+            faq = self._faqs.get(h.id)
             parts.append(f"<p style='font-size:large'>{_esc(h.text)}</p>")
             if faq is not None:
                 if faq.paraphrases:
@@ -241,7 +296,7 @@ class KbBrowser(QWidget):
                 if faq.source:
                     meta.append("来源：" + faq.source)
         elif h.kind == "rule":
-            rule = next((r for r in self.kb.rules if r.id == h.id), None)
+            rule = self._rules.get(h.id)
             if rule is not None:
                 parts.append(f"<p><b>级别：</b>{_esc(SEVERITY_NAMES.get(rule.severity, '提醒'))}</p>")
                 parts.append(f"<p style='font-size:large'><b>应改为：</b>{_esc(rule.message)}</p>")

@@ -88,6 +88,17 @@ def compact(text: str) -> Compact:
     return Compact("".join(chars), tuple(offsets))
 
 
+def compact_text(text: str) -> str:
+    """``compact(text).text`` without the offsets, normalising the whole text at once.
+
+    For indexing thousands of texts (the KB browser's search): several times faster
+    than ``compact`` on text with full-width punctuation. Whole-text NFKC may differ
+    from ``compact``'s character-by-character form on combining marks and on
+    characters that expand (㈱ -> (株)); use one of the two for both sides of a match.
+    """
+    return "".join(_KEEP_RUN.findall(unicodedata.normalize("NFKC", text).lower()))
+
+
 def _compact_long(low: str) -> Compact:
     """``compact`` of long normalised, lower-cased text, over code points in numpy (no per-character Python)."""
     cps = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)

@@ -93,3 +93,21 @@ def test_full_width_letters_are_pinyin(search):
 def test_filters(search):
     assert all(h.kind == "faq" for h in search.search("huan", kinds=("faq",)))
     assert {h.id for h in search.search("", tag="征信")} == {"f.credit"}
+
+
+def test_characters_find_exactly_the_entries_containing_them():
+    """The position index agrees with a plain substring scan of every field group, and a pinyin
+    query finds every entry whose characters can be read that way."""
+    many = tuple(Faq(f"x{i}", f"第{i}个问题{'还款' if i % 3 == 0 else '还是'}", "答案" + ("款项" if i % 5 == 0 else ""),
+                     (f"说法{i}还{'款' if i % 7 == 0 else ''}",)) for i in range(60))
+    kb = _kb(many)
+    s = KbSearch(kb)
+    fields = {"title": lambda f: [f.question], "alt": lambda f: list(f.paraphrases), "body": lambda f: [f.answer]}
+    faq_at = {i: e.id for i, e in enumerate(s.entries) if e.kind == "faq"}
+    for group, texts in fields.items():
+        for query in ("还款", "款", "问题还", "还", "个问题还是"):
+            want = {f.id for f in kb.faqs if any(query in t for t in texts(f))}
+            got = {faq_at[i] for i in s.groups[group].match(tuple("=" + c for c in query)).tolist() if i in faq_at}
+            assert got == want, (group, query)
+    by_pinyin = {h.id for h in s.search("huankuan", kinds=("faq",))}
+    assert {f.id for f in kb.faqs if "还款" in f.question + f.answer + "".join(f.paraphrases)} <= by_pinyin

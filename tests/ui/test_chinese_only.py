@@ -120,7 +120,7 @@ def test_kb_browser_every_card(qtbot):
 
     b = KbBrowser()
     qtbot.addWidget(b)
-    qtbot.waitUntil(lambda: b.watcher.settled, timeout=15000)
+    qtbot.waitUntil(lambda: b.settled, timeout=15000)  # KB loaded and indexed, both on workers
     for kind in range(b.kind_box.count()):
         b.kind_box.setCurrentIndex(kind)
         for row in range(len(b.hits)):

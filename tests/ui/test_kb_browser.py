@@ -11,12 +11,17 @@ def _loaded(qtbot, watcher):
     qtbot.waitUntil(lambda: watcher.settled, timeout=15000)
 
 
+def _ready(qtbot, browser):
+    """The KB loaded and its search index built (both on workers)."""
+    qtbot.waitUntil(lambda: browser.settled, timeout=15000)
+
+
 def test_zq_finds_zhanqi(qtbot):
     from assist.ui.kb_browser import KbBrowser
 
     b = KbBrowser()
     qtbot.addWidget(b)
-    _loaded(qtbot, b.watcher)
+    _ready(qtbot, b)
     b.show()
     qtbot.keyClicks(b.query, "zq")
     qtbot.waitUntil(lambda: bool(b.hits) and b.count.text().startswith("找到"), timeout=3000)
@@ -33,7 +38,7 @@ def test_filter_by_playbook_and_tag(qtbot):
 
     b = KbBrowser()
     qtbot.addWidget(b)
-    _loaded(qtbot, b.watcher)
+    _ready(qtbot, b)
     everything = len(b.hits)
     b.playbook_box.setCurrentIndex(b.playbook_box.findData("changjiang_extension"))
     assert 0 < len(b.hits) < everything
@@ -59,7 +64,7 @@ def test_broken_kb_shows_banner_not_crash(qtbot, tmp_path):
     _break(kb_dir)
     b = KbBrowser(kb_dir=kb_dir)
     qtbot.addWidget(b)
-    _loaded(qtbot, b.watcher)
+    _ready(qtbot, b)
     b.show()
     assert b.notice.isVisible() and b.notice.kind == "kb"
     assert "faqs" in b.notice.message.text()
@@ -73,7 +78,7 @@ def test_edit_reloads_and_bad_edit_keeps_last_good_kb(qtbot, tmp_path):
     shutil.copytree(default_kb_dir(), kb_dir)
     b = KbBrowser(kb_dir=kb_dir)
     qtbot.addWidget(b)
-    _loaded(qtbot, b.watcher)
+    _ready(qtbot, b)
     b.show()
     first = b.kb
     assert first is not None and not b.notice.isVisible()
@@ -109,7 +114,7 @@ def test_every_entry_listed_and_rules_browsable_with_examples(qtbot):
 
     b = KbBrowser()
     qtbot.addWidget(b)
-    _loaded(qtbot, b.watcher)
+    _ready(qtbot, b)
     kb = b.kb
     n_lines = sum(len(st.lines) for pb in kb.playbooks.values() for st in pb.stages)
     assert b.model.rowCount() == len(kb.faqs) + len(kb.rules) + n_lines  # no cap
@@ -129,7 +134,7 @@ def test_card_shows_no_ids_or_editors_notes(qtbot):
 
     b = KbBrowser()
     qtbot.addWidget(b)
-    _loaded(qtbot, b.watcher)
+    _ready(qtbot, b)
     for row, h in enumerate(b.hits):
         b.results.setCurrentIndex(b.model.index(row))
         card = b.card.toPlainText()
@@ -145,7 +150,7 @@ def test_typing_pinyin_updates_the_list(qtbot):
 
     b = KbBrowser()
     qtbot.addWidget(b)
-    _loaded(qtbot, b.watcher)
+    _ready(qtbot, b)
     b.show()
     qtbot.keyClicks(b.query, "huankuan")
     qtbot.waitUntil(lambda: b.count.text().startswith("找到"), timeout=3000)
@@ -153,3 +158,33 @@ def test_typing_pinyin_updates_the_list(qtbot):
     b.query.setText("😀")
     b.run_search()
     assert b.model.rowCount() == len(b.searcher.entries)  # nothing searchable: everything, no hang
+
+
+def test_index_builds_on_a_worker_and_the_newest_kb_wins(qtbot):
+    import dataclasses
+    import threading
+
+    from assist.ui.kb_browser import KbBrowser
+
+    b = KbBrowser()
+    qtbot.addWidget(b)
+    _ready(qtbot, b)
+    kb = b.kb
+    builders: list[str] = []
+    original = b._build_index
+
+    def spy(generation, new_kb):
+        builders.append(threading.current_thread().name)
+        original(generation, new_kb)
+
+    b._build_index = spy
+    older = dataclasses.replace(kb, faqs=kb.faqs[:3])
+    newer = dataclasses.replace(kb, faqs=kb.faqs[:5])
+    b.set_kb(older)
+    b.set_kb(newer)
+    qtbot.waitUntil(lambda: b.settled, timeout=15000)
+    qtbot.wait(200)  # the older build may finish last: it must not replace the newer one
+    assert b.kb is newer
+    assert all(name != threading.main_thread().name for name in builders)
+    b.kind_box.setCurrentIndex(b.kind_box.findData("faq"))
+    assert b.model.rowCount() == 5
