@@ -194,7 +194,9 @@ class Panel(QWidget):
 
         # Status and the input meters share one row: call time, then a short meter per channel
         # (the device's full name is in the meter's tooltip).
-        devices = QHBoxLayout()
+        self.status_row = QWidget()
+        devices = QHBoxLayout(self.status_row)
+        devices.setContentsMargins(0, 0, 0, 0)
         devices.setSpacing(4)
         self.status = QLabel("未在通话中 · 按 F8 开始", objectName="muted")
         self.status.setMinimumWidth(10)
@@ -214,7 +216,7 @@ class Panel(QWidget):
             devices.addWidget(bar)
             self.device_labels[ch] = name
             self.level_bars[ch] = bar
-        lay.addLayout(devices)
+        lay.addWidget(self.status_row)
         self._show_channels(("agent", "customer"))
 
         self.stepper = StageStepper(theme=self.theme)
@@ -404,8 +406,8 @@ class Panel(QWidget):
         """
         h = height or self.height()
         level = next((i for i, floor in enumerate(FIT_FLOORS) if h >= floor), len(FIT_FLOORS))
-        # While a warning is up on a tight panel it borrows the rows of the tools and the stepper
-        # (every tool has a shortcut; the stepper returns once the warning is acknowledged).
+        # While a warning is up on a tight panel it borrows the rows of the tools, the stepper and the
+        # status with its meters (every tool has a shortcut; they return once the warning is acknowledged).
         warning_up = level >= 3 and not self.warning_banner.isHidden()
         if (level, warning_up) == self._fit_level:
             return
@@ -415,6 +417,7 @@ class Panel(QWidget):
         for w in self._tool_row:
             w.setVisible(not warning_up)
         self.stepper.setVisible(not warning_up)
+        self.status_row.setVisible(not warning_up)
         self.party_bar.setVisible(not warning_up)  # F7 still works; the warning names who is on the line
 
     def _apply_shape(self, transcript: bool, notes: bool, compact: bool, tight: bool = False) -> None:

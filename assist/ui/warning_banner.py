@@ -1,8 +1,11 @@
 """Banners: the red compliance warning, and the yellow notice for setup problems.
 
 ``WarningBanner`` shows the rule, what was said and what to say instead, and
-stays until the agent acknowledges it; warnings that arrive meanwhile queue
-behind it (a partial and its final reporting the same rule count once).
+stays until the agent acknowledges it. When several are pending it shows the
+most urgent one in full (critical before the rest; of equal severity the newest,
+what the agent can still put right) and the others as one count line with their
+titles (in its tooltip on a short screen); acknowledging one brings up the next.
+A partial and its final reporting the same rule count once.
 ``NoticeBanner`` explains a problem outside the call (model missing, device
 missing, KB error, store problem) with its fix and an optional action button.
 GUI thread only.
@@ -19,6 +22,7 @@ from assist.knowledge.citation import short_citation
 
 MAX_LINES = 6  # of a notice's message shown in the banner
 SEVERITY_NAMES = {"critical": "严重违规", "warning": "合规提醒", "info": "提示"}
+_URGENCY = {"critical": 0, "warning": 1, "info": 2}  # lower shows first
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class WarningBanner(QFrame):
         self.source = QLabel(objectName="muted")
         self.source.setWordWrap(True)
         self.more = QLabel(objectName="muted")
+        self.more.setWordWrap(True)
         self.ack_button = QPushButton("知道了")
         self.ack_button.setToolTip("确认已看到这条合规提醒（记录到本次通话）")
         self.ack_button.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -73,7 +78,21 @@ class WarningBanner(QFrame):
 
     @property
     def current(self) -> PendingWarning | None:
-        return self._queue[0] if self._queue else None
+        """The warning shown in full: the most severe, and of those the newest."""
+        if not self._queue:
+            return None
+        return self._queue[self._current_index()]
+
+    def _current_index(self) -> int:
+        return min(range(len(self._queue)),
+                   key=lambda i: (_URGENCY.get(self._queue[i].warning.severity, 3), -i))
+
+    def _others(self) -> list[PendingWarning]:
+        """The pending warnings not shown in full, most urgent first."""
+        shown = self._current_index()
+        rest = [(i, q) for i, q in enumerate(self._queue) if i != shown]
+        rest.sort(key=lambda iq: (_URGENCY.get(iq[1].warning.severity, 3), -iq[0]))
+        return [q for _i, q in rest]
 
     def clear_call(self) -> None:
         self._queue.clear()
@@ -133,7 +152,7 @@ class WarningBanner(QFrame):
     def acknowledge(self) -> None:
         if not self._queue:
             return
-        item = self._queue.pop(0)
+        item = self._queue.pop(self._current_index())
         self._refresh()
         self.acknowledged.emit(item)
 
@@ -142,9 +161,10 @@ class WarningBanner(QFrame):
         if not self._queue:
             self.hide()
             return
-        w = self._queue[0].warning
+        current = self._queue[self._current_index()]
+        w = current.warning
         self.title.setText(f"⚠ {SEVERITY_NAMES.get(w.severity, w.severity)}：{w.title}")
-        said = f"你说了：“{w.said or self._queue[0].text}”"
+        said = f"你说了：“{w.said or current.text}”"
         if w.found_by == "example" and w.evidence:  # caught by meaning: the rule's example it is like
             said += f"\n相似：{w.evidence}"
         self.said.setText(said)
@@ -156,10 +176,17 @@ class WarningBanner(QFrame):
         self.source.setVisible(bool(cited) and not self._compact)
         self.said.setVisible(not self._compact)
         self.setToolTip(f"{self.said.text()}\n{self.source.text()}" if self._compact else "")
-        rest = len(self._queue) - 1
+        others = self._others()
         times = self._repeats.get(w.rule_id, 1)
-        parts = [f"本次通话第 {times} 次" if times > 1 else "", f"还有 {rest} 条待确认" if rest else ""]
+        # The others collapse to one line; their titles follow it where there is room, else in its tooltip.
+        titles = "、".join(o.warning.title for o in others)
+        waiting = f"还有 {len(others)} 条待确认" if others else ""
+        if waiting and not self._compact:
+            waiting += f"：{titles}"
+        parts = [f"本次通话第 {times} 次" if times > 1 else "", waiting]
         self.more.setText(" · ".join(p for p in parts if p))
+        self.more.setToolTip("\n".join(f"{SEVERITY_NAMES.get(o.warning.severity, '提醒')}：{o.warning.title}"
+                                        for o in others))
         self.more.setVisible(bool(self.more.text()))
         self.show()
 

@@ -23,8 +23,16 @@ TASKBAR_PX = 40  # physical pixels, like the Windows taskbar at 100 %
 
 
 def main() -> int:
-    width, height, theme = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-    shot = sys.argv[4] if len(sys.argv) > 4 else None
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("width", type=int)
+    ap.add_argument("height", type=int)
+    ap.add_argument("theme")
+    ap.add_argument("shot", nargs="?")
+    ap.add_argument("--at", default="10:00", help="call start HH:MM; 22:30 adds the calling-hours warning")
+    args = ap.parse_args()
+    width, height, theme, shot = args.width, args.height, args.theme, args.shot
     app = QApplication(sys.argv[:1])
     from assist.call import Call
     from assist.demo import load_demo
@@ -42,10 +50,11 @@ def main() -> int:
     panel.set_kb(kb)
     events: list = []
     call = Call(AssistEngine(kb), subscribers=(events.append,))
-    # A call at 10:00 today, so the moment is the same whatever the hour the test runs at
-    # (in the evening the calling-hours rule would queue a second warning).
-    ten = datetime.combine(date.today(), dtime(10, 0)).timestamp()
-    call.start(devices={"agent": "耳机麦克风", "customer": "软电话输出"}, started_at=ten)
+    # A call at a fixed time today (10:00 unless --at), so the moment is the same whatever the hour
+    # the test runs at: at 22:30 the calling-hours rule queues a second warning behind the first.
+    hh, mm = (int(x) for x in args.at.split(":"))
+    at = datetime.combine(date.today(), dtime(hh, mm)).timestamp()
+    call.start(devices={"agent": "耳机麦克风", "customer": "软电话输出"}, started_at=at)
     for line in load_demo():
         call.hear(Utterance(line.speaker, line.text, line.start, line.end, final=True, segment=f"s{line.start}"))
         if line.mark:
@@ -91,7 +100,9 @@ def main() -> int:
         "panel": [panel.width(), panel.height()], "avail_h": avail_h, "scale": scale,
         "warning": seen(panel.warning_banner), "answer": seen(panel.cards.faq_card),
         "next_line": seen(panel.cards.line_card), "next_line_box": box(panel.cards.line_card),
-        "clipped": clipped, "minimum": [panel.minimumSizeHint().width(), panel.minimumSizeHint().height()],
+        "clipped": clipped, "warnings": len(panel.warning_banner.pending),
+        "shown": panel.warning_banner.current.warning.severity if panel.warning_banner.current else None,
+        "count_line": seen(panel.warning_banner.more), "minimum": [panel.minimumSizeHint().width(), panel.minimumSizeHint().height()],
     }
     print(json.dumps(report, ensure_ascii=False))
     return 0
