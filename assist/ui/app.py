@@ -286,7 +286,7 @@ class CallController(QObject):
             self.store, self.recorder = recording.store, recording.recorder
             if recording.warning:
                 self.panel.show_problem("store", recording.warning, "旧文件已保留，可交给技术支持检查。")
-            elif recording.store.key_warning:
+            elif recording.store.key_warning and self._first_time_seen(recording.store.key_warning):
                 self.panel.show_problem("store", recording.store.key_warning, "这不影响使用；详见说明文档“加密与密钥”。")
         if isinstance(ledger, Exception):
             self.panel.show_problem("ledger", str(ledger), "本次通话不会计入联系次数。")
@@ -296,6 +296,19 @@ class CallController(QObject):
             self.ledger = ledger
             self.ledger_recorder = LedgerRecorder(ledger, on_status=self.bridge, case_id=lambda: self._case_id)
         self._start_pending()
+
+    def _first_time_seen(self, key_warning: str) -> bool:
+        """Whether to show how the store's key is kept: once per machine and wording, never in the demo.
+
+        It is advice for whoever sets the machine up, not news for every call; the demo store
+        holds no customer's data. `assist sessions key` says it again whenever asked.
+        """
+        settings = self.panel.settings
+        if self.demo_mode or (settings is not None and settings.value("store/key_warning_shown") == key_warning):
+            return False
+        if settings is not None:
+            settings.setValue("store/key_warning_shown", key_warning)
+        return True
 
     def _set_case_id(self, text: str) -> None:
         self._case_id = text

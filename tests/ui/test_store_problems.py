@@ -38,3 +38,29 @@ def test_the_panel_opens_on_a_damaged_store_and_names_the_salvage_command(qtbot,
     finally:
         ctl.shutdown()
         ctl.store.close()
+
+
+def test_how_the_key_is_kept_is_said_once_per_machine_and_never_in_the_demo(qtbot, private_dirs, tmp_path):
+    """The file-kept key's advice (no system keyring here) is for whoever sets the machine up."""
+    from PySide6.QtCore import QSettings
+
+    from assist.ui.app import CallController
+    from assist.ui.panel import Panel
+
+    settings = QSettings(str(tmp_path / "panel.ini"), QSettings.Format.IniFormat)
+
+    def notice_kind(demo: bool) -> str | None:
+        panel = Panel(settings=settings)
+        qtbot.addWidget(panel)
+        ctl = CallController(panel, demo=demo)
+        try:
+            qtbot.waitUntil(lambda: ctl.store_settled, timeout=15000)
+            assert ctl.store is not None and ctl.store.key_warning  # the suite keeps keys in a file
+            return panel.notice.kind if panel.notice.isVisibleTo(panel) else None
+        finally:
+            ctl.shutdown()
+            ctl.store.close()
+
+    assert notice_kind(demo=True) is None
+    assert notice_kind(demo=False) == "store"
+    assert notice_kind(demo=False) is None  # the same advice again: not on every start
