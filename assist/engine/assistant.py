@@ -73,7 +73,9 @@ class AssistEngine:
             raise ValueError("semantic index was built for another version of the knowledge base")
         # compliance by example: the rules' examples as vectors (through the same cache), judged
         # against the line's vector the engine computes anyway (see process)
-        detector = ExampleDetector(self.kb, semantics.kb_encoder) if semantics is not None else None
+        # built once per KB's vectors and shared by every call's engine (a call starts at once)
+        detector = (semantics.derived("compliance_examples", lambda: ExampleDetector(self.kb, semantics.kb_encoder))
+                    if semantics is not None else None)
         self._semantics = semantics
         self.compliance.attach(detector)
         self.party.attach_semantics(semantics)  # answers to "请问是XX本人吗" by meaning too

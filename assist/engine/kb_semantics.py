@@ -9,12 +9,20 @@ a first run (about 20 ms a phrasing) and milliseconds from the cache.
 Qt-free and thread-agnostic: the panel runs it on a worker thread and hands the result
 to ``AssistEngine.attach_semantics`` (an atomic swap: the engine serves lexical-only until
 then). ``assist analyze`` runs it in line.
+
+Per final line the engine asks for the line's vector once, but other parts (the party
+tracker's reading of an answer) ask again for the same words: ``encode_query`` keeps the
+last few lines' vectors in memory (keyed by a hash of the text, never written anywhere), so
+the encoder, by far the slowest step of a final line, runs once per line.
 """
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -26,6 +34,8 @@ from assist.semantics import CachedEncoder, EmbeddingCache, Encoder, VectorIndex
 
 ProgressFn = Callable[[int, int], None]  # (texts done, texts to encode); may be called from any thread
 
+RECENT_QUERIES = 16  # line vectors kept: a line, its repeats and the parts that re-ask for it
+
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
@@ -33,6 +43,31 @@ def encoder_text(text: str) -> str:
     """What the encoder sees: spaces between Chinese characters (as vosk writes them)
     removed, since the encoder's tokenizer reads 展 期 and 展期 differently; bounded length."""
     return _CJK_GAP.sub("", text.strip())[:MAX_QUERY_CHARS]
+
+
+class _RecentQueries:
+    """The last few live lines' vectors, by a hash of their encoder text (any thread)."""
+
+    def __init__(self, size: int = RECENT_QUERIES):
+        self.size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self.hits = 0
+
+    def get(self, key: bytes) -> np.ndarray | None:
+        with self._lock:
+            v = self._items.get(key)
+            if v is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+            return v
+
+    def put(self, key: bytes, v: np.ndarray) -> None:
+        with self._lock:
+            self._items[key] = v
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -46,14 +81,33 @@ class KbSemantics:
     out_of_scope: VectorIndex  # rows: kb.out_of_scope; one group
     stages: dict[str, VectorIndex] = field(default_factory=dict)  # playbook id -> rows: stage_phrasings order
     encoded: int = 0  # KB texts the model actually encoded in the build (the rest came from the cache)
+    recent: _RecentQueries = field(default_factory=_RecentQueries, init=False, compare=False, repr=False)
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    _derived_lock: threading.Lock = field(default_factory=threading.Lock, init=False, compare=False, repr=False)
 
     def encode_query(self, text: str) -> np.ndarray | None:
-        """One live utterance as a vector (None for a line with nothing to encode).
+        """One live utterance as a vector (None for a line with nothing to encode); the same
+        words asked again (another part of the engine, a repeated final) are not re-encoded.
         Raises whatever the encoder raises: the engine decides what a failure means."""
         t = encoder_text(text)
         if not t:
             return None
-        return self.encoder.encode([t])[0]
+        key = hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest()
+        v = self.recent.get(key)
+        if v is None:
+            v = self.encoder.encode([t])[0]
+            v.setflags(write=False)  # shared by every part that asks: nobody may change it
+            self.recent.put(key, v)
+        return v
+
+    def derived(self, name: str, build: Callable[[], Any]) -> Any:
+        """Something built from these vectors once per KB, not once per call (the compliance
+        detector's exemplars): ``build()`` on first use, the same object afterwards.
+        A ``build`` that raises is retried next time."""
+        with self._derived_lock:
+            if name not in self._derived:
+                self._derived[name] = build()
+            return self._derived[name]
 
     @property
     def nbytes(self) -> int:

@@ -10,6 +10,9 @@ and rebuilt, or, failing that, bypassed: the cache never stops the engine.
 Only KB texts go in here, never what was said on a call: customer speech can hold
 card and ID numbers, and a cache is not a place for them (the engine encodes live
 utterances with the bare encoder).
+Whole lists (the KB's phrasings, the rules' compliant lines) are also kept as one matrix
+each (``snapshot.py``, files under ``vectors/`` beside the SQLite file): a restart reads
+one array instead of one row per text; SQLite stays the per-text store behind it.
 Thread: any; each call opens its own short transaction, the connection is guarded.
 """
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from assist.semantics.encoder import Encoder
+from assist.semantics.snapshot import FOLDER, KEY_BYTES, VectorSnapshots
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,13 @@ ProgressFn = Callable[[int, int], None]  # (texts done, texts in all)
 
 
 def _key(model_id: str, text: str) -> bytes:
-    return hashlib.blake2b(f"{model_id}\0{text}".encode("utf-8"), digest_size=16).digest()
+    return hashlib.blake2b(f"{model_id}\0{text}".encode("utf-8"), digest_size=KEY_BYTES).digest()
+
+
+def text_keys(model_id: str, texts: Sequence[str]) -> np.ndarray:
+    """uint8 [n, 16]: each text's cache key, one row per text (a snapshot's row names)."""
+    joined = b"".join(_key(model_id, t) for t in texts)
+    return np.frombuffer(joined, dtype=np.uint8).reshape(len(texts), KEY_BYTES)
 
 
 class EmbeddingCache:
@@ -44,6 +54,8 @@ class EmbeddingCache:
 
     def __init__(self, path: str | Path | None):
         self.path = Path(path) if path is not None else None
+        # whole-list matrices beside the file (none for an in-memory cache)
+        self.snapshots = VectorSnapshots(self.path.parent / FOLDER) if self.path is not None else None
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._open()
@@ -154,17 +166,33 @@ class CachedEncoder:
         self.model_id = encoder.model_id
         self.dim = encoder.dim
         self.encoded = 0  # texts actually run through the model (the rest came from the cache)
+        self.from_snapshot = 0  # rows of the last ``encode`` read from a snapshot file
 
     def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        """Vectors of ``texts`` (float32 [n, dim]): from the list's snapshot, then SQLite, then
+        the model; a list not read whole from its snapshot is written as one afterwards."""
         texts = list(texts)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        found = self.cache.get(self.model_id, texts, self.dim)
-        for i, v in found.items():
-            out[i] = v
+        snaps = self.cache.snapshots
+        keys = text_keys(self.model_id, texts) if snaps is not None else None
+        if snaps is not None and keys is not None:
+            out, have = snaps.lookup(self.model_id, keys, self.dim)
+            self.from_snapshot = snaps.loaded_rows
+            if have.all():
+                if progress:
+                    progress(0, 0)
+                return out
+            out = np.array(out)  # writable (a snapshot's array may be read-only)
+        else:
+            out, have = np.zeros((len(texts), self.dim), dtype=np.float32), np.zeros(len(texts), dtype=bool)
+            self.from_snapshot = 0
+        rest = [i for i in range(len(texts)) if not have[i]]
+        found = self.cache.get(self.model_id, [texts[i] for i in rest], self.dim)
+        for j, v in found.items():
+            out[rest[j]] = v
         todo: dict[str, list[int]] = {}
-        for i, t in enumerate(texts):
-            if i not in found:
-                todo.setdefault(t, []).append(i)
+        for j, i in enumerate(rest):
+            if j not in found:
+                todo.setdefault(texts[i], []).append(i)
         total, done = len(todo), 0
         if progress:
             progress(0, total)
@@ -180,4 +208,6 @@ class CachedEncoder:
             self.encoded += len(batch)
             if progress:
                 progress(done, total)
+        if snaps is not None and keys is not None:
+            snaps.save(self.model_id, keys, out)
         return out
