@@ -81,6 +81,7 @@ class KbSemantics:
     out_of_scope: VectorIndex  # rows: kb.out_of_scope; one group
     stages: dict[str, VectorIndex] = field(default_factory=dict)  # playbook id -> rows: stage_phrasings order
     encoded: int = 0  # KB texts the model actually encoded in the build (the rest came from the cache)
+    from_snapshot: int = 0  # KB texts whose vectors came from one snapshot file (the restart path)
     recent: _RecentQueries = field(default_factory=_RecentQueries, init=False, compare=False, repr=False)
     _derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
     _derived_lock: threading.Lock = field(default_factory=threading.Lock, init=False, compare=False, repr=False)
@@ -129,6 +130,7 @@ def build_semantics(kb: KnowledgeBase, encoder: Encoder, cache: EmbeddingCache |
         texts += phrases
     before = cached.encoded
     vecs = cached.encode([encoder_text(t) for t in texts], progress=progress)
+    from_snapshot = cached.from_snapshot
     n = len(faq_texts)
     faq = VectorIndex(vecs[:n], faq_groups, n_groups=len(kb.faqs))
     oos_index = VectorIndex(vecs[n:n + len(oos)], [0] * len(oos), n_groups=1)
@@ -138,4 +140,4 @@ def build_semantics(kb: KnowledgeBase, encoder: Encoder, cache: EmbeddingCache |
         stages[pid] = VectorIndex(vecs[pos:pos + len(phrases)], groups, n_groups=len(kb.playbooks[pid].stages))
         pos += len(phrases)
     return KbSemantics(encoder=bare, kb_encoder=cached, kb_version=kb.version, faq=faq,
-                       out_of_scope=oos_index, stages=stages, encoded=cached.encoded - before)
+                       out_of_scope=oos_index, stages=stages, encoded=cached.encoded - before, from_snapshot=from_snapshot)

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 CACHE_FILE = "embeddings.sqlite3"
 _CHUNK = 400  # keys per SELECT ... IN (...): below SQLite's variable limit
+_SCAN_FROM = 2000  # from this many keys on, one scan of the model's rows beats keyed look-ups
 _ENCODE_BATCH = 32
 
 ProgressFn = Callable[[int, int], None]  # (texts done, texts in all)
@@ -102,6 +103,16 @@ class EmbeddingCache:
         uniq = list(pos)
         try:
             with self._lock:
+                if len(uniq) >= _SCAN_FROM:
+                    # one pass over the model's rows: a sequential scan reads 60,000 rows in about
+                    # a quarter of the time of 150 keyed look-ups (random pages of a 300 MB file)
+                    for k, d, data in self._conn.execute("SELECT key, dim, data FROM vec WHERE model = ?",
+                                                         (model_id,)):
+                        if k in pos and d == dim and len(data) == 4 * dim:
+                            v = np.frombuffer(data, dtype=np.float32)
+                            for i in pos[k]:
+                                found[i] = v
+                    return found
                 for c in range(0, len(uniq), _CHUNK):
                     chunk = uniq[c:c + _CHUNK]
                     rows = self._conn.execute(
@@ -173,9 +184,9 @@ class CachedEncoder:
         the model; a list not read whole from its snapshot is written as one afterwards."""
         texts = list(texts)
         snaps = self.cache.snapshots
-        keys = text_keys(self.model_id, texts) if snaps is not None else None
-        if snaps is not None and keys is not None:
-            out, have = snaps.lookup(self.model_id, keys, self.dim)
+        keys: np.ndarray | None = None
+        if snaps is not None:
+            out, have, keys = snaps.lookup(self.model_id, texts, self.dim, lambda: text_keys(self.model_id, texts))
             self.from_snapshot = snaps.loaded_rows
             if have.all():
                 if progress:
@@ -208,6 +219,6 @@ class CachedEncoder:
             self.encoded += len(batch)
             if progress:
                 progress(done, total)
-        if snaps is not None and keys is not None:
-            snaps.save(self.model_id, keys, out)
+        if snaps is not None and len(texts) >= snaps.min_texts:
+            snaps.save(self.model_id, texts, keys if keys is not None else text_keys(self.model_id, texts), out)
         return out

@@ -27,6 +27,7 @@ import os
 import threading
 import zipfile
 from pathlib import Path
+from typing import Callable, Sequence
 import numpy as np
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,12 @@ def _model_tag(model_id: str) -> str:
     return hashlib.blake2b(model_id.encode("utf-8"), digest_size=6).hexdigest()
 
 
-def list_digest(model_id: str, keys: np.ndarray) -> str:
-    """The name of one exact list of texts (their keys in order) under one model."""
+def list_digest(model_id: str, texts: Sequence[str]) -> str:
+    """The name of one exact list of texts (in order) under one model: one hash over the
+    whole list (a few milliseconds for 60,000 texts; a key per text costs a hundred times more)."""
     h = hashlib.blake2b(digest_size=12)
-    h.update(model_id.encode("utf-8") + b"\0")
-    h.update(np.ascontiguousarray(keys).tobytes())
+    h.update(f"{model_id}\0{len(texts)}\0".encode("utf-8"))
+    h.update("\0".join(f"{len(t)}:{t}" for t in texts).encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
@@ -85,22 +87,27 @@ class VectorSnapshots:
                 pass
         return vecs, keys
 
-    def lookup(self, model_id: str, keys: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
-        """Vectors for the rows of ``keys`` (uint8 [n, 16]) that a snapshot holds.
+    def lookup(self, model_id: str, texts: Sequence[str], dim: int,
+               keys_of: Callable[[], np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Vectors for those ``texts`` that a snapshot holds: (vectors [n, dim], found [n] bool,
+        the texts' keys if they were needed, else None).
 
-        Returns (vectors [n, dim], found [n] bool). The exact list's file first; else, for a
-        KB edited since, the snapshot of the same model sharing the most texts, row by row
-        (only the candidates' keys are read to choose it: 16 bytes a row)."""
-        n = len(keys)
+        The exact list's file first (found by the list's hash alone); else, for a KB edited
+        since, the snapshot of the same model sharing the most texts, row by row: only then
+        are the per-text keys made (``keys_of()``, uint8 [n, 16]) and only the candidates'
+        keys read to choose the file (16 bytes a row)."""
+        n = len(texts)
         found = np.zeros(n, dtype=bool)
         self.loaded_rows = 0
         if n < self.min_texts:
-            return np.zeros((n, dim), dtype=np.float32), found
-        exact_path = self._path(model_id, list_digest(model_id, keys))
+            return np.zeros((n, dim), dtype=np.float32), found, None
+        exact_path = self._path(model_id, list_digest(model_id, texts))
         exact = self._read(exact_path, dim)
-        if exact is not None and exact[0] is not None and np.array_equal(exact[1], keys):
+        if exact is not None and exact[0] is not None and len(exact[0]) == n:
             self.loaded_rows = n
-            return exact[0], np.ones(n, dtype=bool)
+            return exact[0], np.ones(n, dtype=bool), None
+        keys = keys_of()
+        out = np.zeros((n, dim), dtype=np.float32)
         wanted = _as_items(keys)
         wanted_set = set(wanted)
         best: tuple[int, Path] | None = None
@@ -113,25 +120,24 @@ class VectorSnapshots:
             shared = len(wanted_set.intersection(_as_items(got[1])))
             if shared and (best is None or shared > best[0]):
                 best = (shared, path)
-        out = np.zeros((n, dim), dtype=np.float32)
         if best is None:
-            return out, found
+            return out, found, keys
         got = self._read(best[1], dim)
         if got is None or got[0] is None:
-            return out, found
+            return out, found, keys
         vectors, old_keys = got[0], got[1]
         index = {k: i for i, k in enumerate(_as_items(old_keys))}
         src = np.fromiter((index.get(k, -1) for k in wanted), dtype=np.int64, count=n)
         found = src >= 0
         out[found] = vectors[src[found]]
         self.loaded_rows = int(found.sum())
-        return out, found
+        return out, found, keys
 
-    def save(self, model_id: str, keys: np.ndarray, vectors: np.ndarray) -> None:
+    def save(self, model_id: str, texts: Sequence[str], keys: np.ndarray, vectors: np.ndarray) -> None:
         """Write the finished matrix for this list (atomic rename); failures are logged, not raised."""
-        if len(keys) < self.min_texts:
+        if len(texts) < self.min_texts:
             return
-        path = self._path(model_id, list_digest(model_id, keys))
+        path = self._path(model_id, list_digest(model_id, texts))
         tmp = path.with_name(f"{path.stem}.{os.getpid()}-{threading.get_ident()}.tmp")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)

@@ -21,8 +21,15 @@ class VectorIndex:
         groups = np.asarray(groups, dtype=np.int64)
         if vectors.ndim != 2 or len(vectors) != len(groups):
             raise ValueError("vectors must be [n, dim] with one group per row")
-        order = np.argsort(groups, kind="stable")  # rows of a group side by side, for reduceat
-        self.vectors = np.ascontiguousarray(vectors[order])
+        if len(groups) < 2 or bool(np.all(groups[1:] >= groups[:-1])):
+            # already side by side (the KB's phrasings come FAQ by FAQ): no reordered copy,
+            # which for 10,000 FAQs would be 92 MB more for a moment and a third of a second
+            order = np.arange(len(groups))
+            self.vectors = np.ascontiguousarray(vectors)
+        else:
+            order = np.argsort(groups, kind="stable")  # rows of a group side by side, for reduceat
+            self.vectors = np.ascontiguousarray(vectors[order])
+        self.vectors.setflags(write=False)  # shared by every call (and maybe with the caller's array)
         self.rows = order  # sorted position -> caller's row number
         self.groups = groups[order]
         self.n_groups = int(n_groups if n_groups is not None else (groups.max() + 1 if len(groups) else 0))

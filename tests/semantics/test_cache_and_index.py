@@ -101,3 +101,23 @@ def test_group_best_matches_brute_force():
     assert index.nearest(q, 3)[0] == (5, float(s[5])) or index.nearest(q, 3)[0][0] == 5
     np.testing.assert_allclose(index.scores(q), s, rtol=1e-6)
     assert index.nbytes <= len(v) * (12 * 4 + 16)
+
+
+def test_a_large_list_is_read_back_by_one_scan_of_its_model(tmp_path, counting):
+    """Thousands of texts without a snapshot (first start after an upgrade, snapshot lost):
+    read back from SQLite in one pass over the model's rows, other models' rows ignored."""
+    import shutil
+
+    from assist.semantics.cache import _SCAN_FROM
+    from assist.semantics.snapshot import FOLDER
+
+    path = tmp_path / "e.sqlite3"
+    texts = [f"第{i}个问题" for i in range(_SCAN_FROM + 50)]
+    other = type(counting)(model_id="fake:other")
+    CachedEncoder(other, EmbeddingCache(path)).encode(texts[:100])  # same texts, another model
+    first = CachedEncoder(counting, EmbeddingCache(path)).encode(texts)
+    shutil.rmtree(tmp_path / FOLDER)
+    enc = CachedEncoder(counting, EmbeddingCache(path))
+    again = enc.encode(texts + ["一个新问题"])
+    assert enc.encoded == 1 and enc.from_snapshot == 0
+    np.testing.assert_array_equal(first, again[:-1])

@@ -28,7 +28,7 @@ def test_restart_reads_the_kb_vectors_from_one_snapshot(tmp_path, kb, encoder):
     again = _restart(kb, encoder, tmp_path)
     assert again.encoded == 0
     n = len(first.faq) + len(first.out_of_scope) + sum(len(v) for v in first.stages.values())
-    assert again.kb_encoder.from_snapshot == n  # every row from the file, none from SQLite
+    assert again.from_snapshot == n  # every row from the file, none from SQLite
     np.testing.assert_array_equal(first.faq.vectors, again.faq.vectors)
 
 
@@ -39,10 +39,10 @@ def test_damaged_snapshot_is_rebuilt_from_the_sqlite_cache(tmp_path, kb, encoder
     data[len(data) // 2] ^= 0xFF  # one flipped byte inside the vectors
     snap.write_bytes(bytes(data))
     again = _restart(kb, encoder, tmp_path)
-    assert again.encoded == 0 and again.kb_encoder.from_snapshot == 0  # from SQLite, not the bad file
+    assert again.encoded == 0 and again.from_snapshot == 0  # from SQLite, not the bad file
     np.testing.assert_array_equal(first.faq.vectors, again.faq.vectors)
     third = _restart(kb, encoder, tmp_path)  # the rewritten snapshot is whole again
-    assert third.kb_encoder.from_snapshot > 0
+    assert third.from_snapshot > 0
     np.testing.assert_array_equal(first.faq.vectors, third.faq.vectors)
 
 
