@@ -188,7 +188,7 @@ class CachedEncoder:
         if snaps is not None:
             out, have, keys = snaps.lookup(self.model_id, texts, self.dim, lambda: text_keys(self.model_id, texts))
             self.from_snapshot = snaps.loaded_rows
-            if have.all():
+            if have.all() and keys is None:  # the exact list's file (keys are made only on a miss)
                 if progress:
                     progress(0, 0)
                 return out

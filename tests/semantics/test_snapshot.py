@@ -81,6 +81,15 @@ def test_edited_list_reuses_the_rows_of_the_older_snapshot(tmp_path, counting):
     np.testing.assert_array_equal(out[:10], first[:10])
     np.testing.assert_array_equal(out[11:], first[10:])
     assert len(_snapshots(cache_dir)) == 2
+    again = CachedEncoder(counting, EmbeddingCache(cache_dir / "e.sqlite3"))
+    again.encode(edited)  # the edited list now has its own file: found by its hash alone
+    assert again.encoded == 0 and again.from_snapshot == len(edited)
+
+
+def test_a_list_read_whole_from_an_older_snapshot_gets_its_own(tmp_path, counting):
+    CachedEncoder(counting, EmbeddingCache(tmp_path / "e.sqlite3")).encode(TEXTS)
+    CachedEncoder(counting, EmbeddingCache(tmp_path / "e.sqlite3")).encode(TEXTS[:-1])  # a text removed
+    assert len(_snapshots(tmp_path)) == 2 and counting.count == len(TEXTS)
 
 
 def test_short_lists_make_no_snapshot(tmp_path, counting):
