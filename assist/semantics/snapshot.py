@@ -44,10 +44,11 @@ def _model_tag(model_id: str) -> str:
 
 def list_digest(model_id: str, texts: Sequence[str]) -> str:
     """The name of one exact list of texts (in order) under one model: one hash over the
-    whole list (a few milliseconds for 60,000 texts; a key per text costs a hundred times more)."""
+    whole list and its texts' lengths (40 ms for 60,000 texts on a busy machine; a key per text: 250 ms)."""
     h = hashlib.blake2b(digest_size=12)
     h.update(f"{model_id}\0{len(texts)}\0".encode("utf-8"))
-    h.update("\0".join(f"{len(t)}:{t}" for t in texts).encode("utf-8", "surrogatepass"))
+    h.update(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)).tobytes())
+    h.update("\0".join(texts).encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
