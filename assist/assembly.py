@@ -13,13 +13,19 @@ the same way everywhere:
   with the saved settings (devices by name, model folder) filled in where the
   caller gave nothing;
 - ``start_source``: starts it, turning every "cannot start" problem (model,
-  device, file, settings) into an ``AssistError`` with its fix.
+  device, file, settings) into an ``AssistError`` with its fix;
+- ``KbVectors``: the KB's sentence vectors, built on a worker thread while the lexical
+  engine already serves, and given to every call made with it (running calls too), so
+  a live call understands paraphrases as ``assist analyze`` does.
 
 Qt-free. Runs in the caller's thread; ``start_source`` of a live source loads a
 model (seconds), so the panel calls it from a worker thread.
 """
 from __future__ import annotations
 
+import logging
+import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -31,7 +37,10 @@ from assist.knowledge.model import KnowledgeBase
 if TYPE_CHECKING:  # imported where used: assist analyze must not load audio, a panel start not vosk
     from assist.demo import DemoPlayer
     from assist.engine import AssistEngine
+    from assist.engine.kb_semantics import KbSemantics
     from assist.listening import Listener, Replay
+
+log = logging.getLogger(__name__)
 
 
 class NoModel(AssistError):
@@ -85,10 +94,99 @@ def open_recording(db: str | Path | None = None, on_problem: Callable[[object], 
     return Recording(store, recorder, store.open_warning or "")
 
 
+class KbVectors:
+    """The KB's sentence vectors for calls: built once per KB on a worker, handed to each call.
+
+    ``build(kb)`` returns at once; a worker encodes the KB (through the on-disk embedding
+    cache, so an unchanged KB costs a file read) and then attaches the vectors to the engine
+    of every call made on that KB, running calls included (``AssistEngine.attach_semantics``
+    is safe from another thread). Until then, and for good without an encoder
+    (``ASSIST_ENCODER=none``, the optional package missing, a model that fails to load),
+    calls are lexical-only. ``on_status(state, text)`` reports, from the worker thread and in
+    Chinese, ``"progress"``, ``"ready"`` or ``"problem"`` (why there is no semantic matching).
+    Any thread.
+    """
+
+    def __init__(self, on_status: Callable[[str, str], None] | None = None):
+        self.on_status = on_status
+        self._lock = threading.Lock()
+        self._kb_version: str | None = None  # the KB the current build or vectors belong to
+        self._semantics: KbSemantics | None = None
+        self._engines: weakref.WeakSet[AssistEngine] = weakref.WeakSet()  # calls waiting for them
+        self._done = threading.Event()
+        self.problem: str | None = None  # why calls are lexical-only, once known
+
+    @property
+    def semantics(self) -> KbSemantics | None:
+        return self._semantics
+
+    def build(self, kb: KnowledgeBase) -> None:
+        """Start building ``kb``'s vectors (a KB already built or building: nothing to do)."""
+        with self._lock:
+            if self._kb_version == kb.version:
+                return
+            self._kb_version, self._semantics, self.problem = kb.version, None, None
+            self._done.clear()
+        threading.Thread(target=self._build, args=(kb,), name="assist-kb-vectors", daemon=True).start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the current build has finished (vectors or a problem); True if it has."""
+        return self._done.wait(timeout)
+
+    def attach(self, engine: AssistEngine) -> None:
+        """Give ``engine`` the vectors now if they are ready for its KB, else when they are."""
+        with self._lock:
+            ready = self._semantics if self._kb_version == engine.kb.version else None
+            if ready is None:
+                self._engines.add(engine)
+        if ready is not None:
+            engine.attach_semantics(ready)
+
+    def _say(self, state: str, text: str) -> None:
+        if self.on_status is not None:
+            self.on_status(state, text)
+
+    def _build(self, kb: KnowledgeBase) -> None:
+        """Worker thread: encode, then hand the vectors to every waiting call on this KB."""
+        from assist.engine.kb_semantics import build_semantics
+        from assist.semantics import EncoderUnavailable, load_encoder
+
+        def progress(done: int, total: int) -> None:
+            if total and done < total:
+                self._say("progress", f"正在准备语义理解（{done * 100 // total}%），现在按字面匹配")
+
+        semantics = None
+        try:
+            semantics = build_semantics(kb, load_encoder(), progress=progress)
+        except EncoderUnavailable as e:
+            problem = f"{e}，通话只按字面匹配（换种说法的问题可能找不到答案）"
+        except Exception as e:  # a broken model or cache must not stop a call: lexical-only
+            log.exception("the KB's sentence vectors could not be built")
+            problem = f"语义模型出错（{type(e).__name__}），通话只按字面匹配"
+        with self._lock:
+            if self._kb_version != kb.version:
+                return  # a newer KB replaced this one meanwhile: its own build reports
+            if semantics is None:
+                self.problem = problem
+            self._semantics = semantics
+            engines = [e for e in self._engines if e.kb.version == kb.version]
+            self._engines = weakref.WeakSet(e for e in self._engines if e.kb.version != kb.version)
+        for engine in engines:
+            engine.attach_semantics(semantics)
+        self._done.set()
+        if semantics is None:
+            self._say("problem", self.problem or "")
+        else:
+            self._say("ready", "语义理解已就绪")
+
+
 def make_call(kb: KnowledgeBase, playbook_id: str | None = None, subscribers: Iterable = (),
-              recording: Recording | None = None) -> Call:
-    """Engine + ``Call``; the recorder (if any) hears every event after the other subscribers."""
+              recording: Recording | None = None, vectors: KbVectors | None = None) -> Call:
+    """Engine + ``Call``; the recorder (if any) hears every event after the other subscribers.
+    ``vectors``: the KB's sentence vectors, now or when built (else the call is lexical-only)."""
     engine = make_engine(kb, playbook_id)
+    if vectors is not None:
+        vectors.attach(engine)
     subs = tuple(subscribers)
     if recording is not None:
         subs = (recording.recorder, *subs)
@@ -127,11 +225,14 @@ def live_source(call: Call | None, asked: LiveSettings | None = None) -> Listene
                     mixed=asked.mixed, **asked.extra)
 
 
-def replay_source(call: Call, path: str | Path, speed: float | None = 1.0, model: str | None = None) -> Replay:
-    """A ``Replay`` of a WAV file through the same recognizers as a live call."""
+def replay_source(call: Call, path: str | Path, speed: float | None = 1.0, model: str | None = None,
+                  vectors: KbVectors | None = None) -> Replay:
+    """A ``Replay`` of a WAV file through the same recognizers as a live call; with ``vectors``
+    it waits for the KB's sentence vectors before the audio flows (same results at any speed)."""
     from assist.listening import Replay
 
-    return Replay(call, path, speed=speed, model_path=model)
+    return Replay(call, path, speed=speed, model_path=model,
+                  before_feeding=vectors.wait if vectors is not None else None)
 
 
 def demo_source(call: Call, demo_file: str | Path | None = None, **player_options: Any) -> DemoPlayer:

@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from assist.asr.models import find_model
 from assist.asr.recognizer import SILENCE_TIMEOUT, ChannelRecognizer, LoadedModel, load_model
@@ -151,16 +151,23 @@ class Replay(_Pipeline):
     """A WAV file through the same pipeline; ``speed`` 1.0 is real time, None is as fast as possible."""
 
     def __init__(self, call, path: str | Path, speed: float | None = 1.0,
-                 model_path: str | Path | None = None, *, silence_timeout: float = SILENCE_TIMEOUT):
+                 model_path: str | Path | None = None, *, silence_timeout: float = SILENCE_TIMEOUT,
+                 before_feeding: Callable[[], object] | None = None):
+        """``before_feeding``: called once the file and model are good, before any audio flows
+        (the CLI waits there for the KB's sentence vectors, so a replay's results never depend
+        on how fast it ran)."""
         super().__init__(call, model_path, silence_timeout)
         self.path = Path(path)
         self.speed = speed
         self.source: WavSource | None = None
+        self.before_feeding = before_feeding
 
     def start(self) -> None:
         """Read the file and load the model (raising ``WavError`` / ``ModelMissing``), then start feeding."""
         audio = read_wav(self.path)
         self._load_model()
+        if self.before_feeding is not None:
+            self.before_feeding()
         self._make_channels(audio.channels)
         self.source = WavSource(audio, self.queues, speed=self.speed)
         self._start_call({name: f"file:{self.path.name}" for name in audio.channels})

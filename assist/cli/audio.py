@@ -178,22 +178,34 @@ def _event_json(event) -> str:
 
 
 def _make_call(args, subscribers):
-    """The call as ``assist.assembly`` makes it (as the panel does); returns (call, Recording or None)."""
-    from assist.assembly import make_call, open_recording
+    """The call as ``assist.assembly`` makes it (as the panel does): (call, Recording or None, KbVectors).
+
+    The KB's sentence vectors are built on a worker: a live call starts lexical and understands
+    paraphrases once they are there; a replay waits for them before its audio flows, so it gives
+    the same results at any speed, like ``assist analyze``.
+    """
+    from assist.assembly import KbVectors, make_call, open_recording
 
     kb = open_kb(args)
+
+    def say(state: str, text: str) -> None:
+        if state == "problem" and text:
+            print(f"提示：{text}", file=sys.stderr)
+
+    vectors = KbVectors(on_status=say)
+    vectors.build(kb)
     recording = None
     if not args.no_store:
         recording = open_recording(args.db)  # AssistError: printed with its fix by cli.main
         if recording.warning:
             print(f"warning: {recording.warning}", file=sys.stderr)
     try:
-        call = make_call(kb, args.playbook, subscribers, recording)
+        call = make_call(kb, args.playbook, subscribers, recording, vectors=vectors)
     except BaseException:
         if recording is not None:
             recording.close()
         raise
-    return call, recording
+    return call, recording, vectors
 
 
 # exit code when part of the call could not be written to the store (kept in its journal instead)
@@ -259,8 +271,8 @@ def cmd_replay(args) -> int:
     else:
         view = TerminalView()
         subscribers.append(view)
-    call, recorder = _make_call(args, subscribers)
-    replay = replay_source(call, args.file, speed=speed, model=args.model)
+    call, recorder, vectors = _make_call(args, subscribers)
+    replay = replay_source(call, args.file, speed=speed, model=args.model, vectors=vectors)
     _interrupt_in_main_thread()
     try:
         _start(replay)
@@ -290,7 +302,7 @@ def cmd_listen(args) -> int:
 
     load_config()  # a broken settings file stops here, before the store is opened
     view = TerminalView()
-    call, recorder = _make_call(args, [view])
+    call, recorder, _vectors = _make_call(args, [view])
     try:
         listener = live_source(call, LiveSettings(agent=args.agent, customer=args.customer, model=args.model,
                                                   mixed=args.mixed))

@@ -36,7 +36,7 @@ from assist.ui.translations import install_chinese_translations
 from assist.ui.warning_banner import PendingWarning
 
 if TYPE_CHECKING:  # imported where used, lazily: the panel must paint before these load
-    from assist.assembly import Recording
+    from assist.assembly import KbVectors, Recording
     from assist.call import Call
     from assist.demo import DemoPlayer
     from assist.listening import Listener
@@ -112,6 +112,7 @@ class CallController(QObject):
     demo_mark = Signal(int, str)  # demo line index and its mark, emitted from the demo thread
     live_failed = Signal(str, str, str)  # kind, message, fix; emitted from the listener start thread
     _store_opened = Signal(object, object)  # Recording or AssistError, ledger or LedgerError; opener -> GUI
+    _vectors_status = Signal(str, str)  # state, text; from the KB-vectors worker
 
     def __init__(self, panel: Panel, *, kb_dir: str | Path | None = None, open_store: bool = True,
                  demo: bool = False, demo_speed: float = 2.0, demo_fast: bool = False,
@@ -172,6 +173,10 @@ class CallController(QObject):
         self.ledger_recorder: LedgerRecorder | None = None
         self.live_failed.connect(self._on_live_failed, Q)
 
+        # the KB's sentence vectors: built on a worker after each KB load, given to every call
+        # (made in begin_loading: assist.assembly brings the engine in, which the first paint must not wait for)
+        self.vectors: KbVectors | None = None
+        self._vectors_status.connect(self._on_vectors_status, Q)
         self.kb_watcher = KbWatcher(kb_dir, self)
         self.kb_watcher.loaded.connect(self._on_kb_loaded)
         self.kb_watcher.failed.connect(self._on_kb_failed)
@@ -194,6 +199,9 @@ class CallController(QObject):
         if self._loading_begun:
             return
         self._loading_begun = True
+        from assist.assembly import KbVectors
+
+        self.vectors = KbVectors(on_status=self._vectors_status.emit)
         self.kb_watcher.reload()  # returns at once; the KB arrives through loaded/failed
         if self._store_wanted:
             self._open_store()
@@ -209,11 +217,24 @@ class CallController(QObject):
             self.panel.status.setText(text)
 
     def _on_kb_loaded(self, kb) -> None:
+        if self.vectors is not None:
+            self.vectors.build(kb)  # returns at once; calls are lexical until the vectors arrive
         self.panel.set_kb(kb)
         self.panel.notice.dismiss("kb")
         if not self.in_call:
             self.panel.status.setText("未在通话中 · 按 F8 开始")
         self._start_pending()
+
+    def _on_vectors_status(self, state: str, text: str) -> None:
+        """Progress of the KB's sentence vectors on the idle status line; a failure as a notice
+        (not when the settings switched semantic matching off on purpose)."""
+        from assist.config import encoder_name
+
+        if state == "problem":
+            if (encoder_name() or "").lower() not in ("none", "off", "0"):
+                self.panel.show_problem("encoder", text, "答案仍会按字面匹配显示；重新安装 assist 可恢复语义理解。")
+        elif not self.in_call:
+            self.panel.status.setText(text if state == "progress" else "未在通话中 · 按 F8 开始")
 
     def _start_pending(self) -> None:
         """F8 pressed while the KB or the store was loading: start now if both are there."""
@@ -344,7 +365,8 @@ class CallController(QObject):
         try:
             # the contact ledger counts the call (case id from the panel's field)
             counted = (self.ledger_recorder,) if self.ledger_recorder is not None else ()
-            call = make_call(self.kb, playbook_id or None, (self.bridge, *counted), self.recording)
+            call = make_call(self.kb, playbook_id or None, (self.bridge, *counted), self.recording,
+                             vectors=self.vectors)
         except AssistError as e:
             self.panel.show_problem("kb", e.message, "在下拉框里选择另一个话术或“自动识别”。")
             return False

@@ -16,6 +16,10 @@ def private_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("ASSIST_DATA_DIR", str(data))
     monkeypatch.setenv("ASSIST_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("ASSIST_KB", raising=False)
+    # The panel builds the KB's sentence vectors on a worker after each KB load: the shipped
+    # KB costs tens of seconds of encoding cold, which every panel test would start anew.
+    # Off here; tests/ui/test_semantic_panel.py turns it on for a small KB.
+    monkeypatch.setenv("ASSIST_ENCODER", "none")
     return data
 
 
