@@ -25,6 +25,7 @@ import re
 import sqlite3
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -36,25 +37,47 @@ from assist.events import AssistResult, CallEnded, CallStarted, ContactLimit
 from assist.store.connection import ensure_private_file
 from assist.store.errors import StoreError
 from assist.store.paths import data_dir
+from assist.zh.identifiers import MAX_LEN as _CASE_MAX_LEN
+from assist.zh.identifiers import mask_case_id, normalise_case_id
 
 LEDGER_FILENAME = "ledger.db"
+DEMO_LEDGER_FILENAME = "demo-ledger.db"  # the demo's calls never count against a real case
 DEFAULT_DAILY_LIMIT = 3  # connected calls per debtor per day (2026 collection guideline)
-_CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/#]{0,63}$")
+# What an agent or a dialer may write: letters, digits and the separators the house's
+# normalisation drops (assist.zh.identifiers), full-width forms included (NFKC first).
+_CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/#\s·、，,:：]*$")
 
 
 class LedgerError(StoreError):
     """A user-facing problem with the ledger or what was given to it (message in Chinese)."""
 
 
-def check_case_id(value: str | None) -> str:
-    """The case id, trimmed; a LedgerError saying what is wrong if it cannot be one."""
-    text = (value or "").strip()
+def case_key(value: str | None) -> str:
+    """The ledger's key for a case: the house's one normalisation of a case id, or ValueError (Chinese).
+
+    The panel's case field, the session store and review all normalise an id the same way
+    (``CJ-1``, ``cj 1`` and ``ＣＪ１`` are one case, ``CJ1``); the ledger must too, or a call
+    typed into the panel and the dialer's log of the same case would be counted apart.
+    """
+    text = unicodedata.normalize("NFKC", value or "").strip()
     if not text:
-        raise LedgerError("案件号为空：请在面板的“案件号”一栏填入本次通话的案件号（或用 --case-id 指定）。")
+        raise ValueError("案件号为空")
     if not _CASE_ID.match(text):
-        raise LedgerError(f"案件号“{text[:40]}”格式不对：只能由字母、数字和 - _ . / # 组成，最长 64 个字符，"
-                          "请对照外呼系统里的案件号重新填写。")
-    return text
+        raise ValueError(f"案件号“{text[:40]}”格式不对（只能由字母、数字和空格、- _ . / 等分隔符组成）")
+    key = normalise_case_id(text)
+    if not key or len(re.sub(r"[^A-Za-z0-9]", "", text)) > _CASE_MAX_LEN:
+        raise ValueError(f"案件号“{text[:40]}”格式不对（去掉分隔符后应为 1 到 {_CASE_MAX_LEN} 个字母或数字）")
+    return key
+
+
+def check_case_id(value: str | None) -> str:
+    """The case's key (see ``case_key``); a LedgerError saying what is wrong if it cannot be one."""
+    if not (value or "").strip():
+        raise LedgerError("案件号为空：请在面板的“案件号”一栏填入本次通话的案件号（或用 --case-id 指定）。")
+    try:
+        return case_key(value)
+    except ValueError as e:
+        raise LedgerError(f"{e}，请对照外呼系统里的案件号重新填写。") from None
 
 
 # -- schema --------------------------------------------------------------------------------
@@ -70,7 +93,26 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.table("contacts").create_index(["case_id", "day"])
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1,)
+def _v2(db: sqlite_utils.Database) -> None:
+    """Case ids as the rest of the house keys them (``CJ-1`` -> ``CJ1``): v1 kept them as typed,
+    so the panel's normalised id and the dialer's raw one counted as two cases. A row whose id
+    cannot be normalised keeps it; rows that become the same call count once."""
+    rows = db.execute("SELECT id, case_id, at, connected, agent FROM contacts ORDER BY id").fetchall()
+    for rowid, raw, at, connected, agent in rows:
+        try:
+            key = case_key(raw)
+        except ValueError:
+            continue
+        if key == raw:
+            continue
+        row_key = _row_key(key, at, bool(connected), agent or "")
+        if db.execute("SELECT 1 FROM contacts WHERE row_key = ? AND id != ?", (row_key, rowid)).fetchone():
+            db.execute("DELETE FROM contacts WHERE id = ?", (rowid,))
+        else:
+            db.execute("UPDATE contacts SET case_id = ?, row_key = ? WHERE id = ?", (key, row_key, rowid))
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2)
 
 
 def _migrate(db: sqlite_utils.Database) -> None:
@@ -101,11 +143,19 @@ class DayStatus:
 
     @property
     def message(self) -> str:
+        return self.message_for(self.case_id)
+
+    @property
+    def masked_message(self) -> str:
+        """The message with the case id masked as the panel shows it (``CJ20****0017``)."""
+        return self.message_for(mask_case_id(self.case_id))
+
+    def message_for(self, shown_id: str) -> str:
         when = "今天" if self.day == date.today() else f"{self.day:%Y-%m-%d}"
         if self.reached:
-            return (f"案件 {self.case_id} {when}已接通 {self.connected} 次（上限 {self.limit} 次，另有未接通 "
+            return (f"案件 {shown_id} {when}已接通 {self.connected} 次（上限 {self.limit} 次，另有未接通 "
                     f"{self.attempts - self.connected} 次）。按催收指引，当天不宜再次催收，请改约次日。")
-        return f"案件 {self.case_id} {when}已接通 {self.connected} 次，已拨打 {self.attempts} 次（每日接通上限 {self.limit} 次）。"
+        return f"案件 {shown_id} {when}已接通 {self.connected} 次，已拨打 {self.attempts} 次（每日接通上限 {self.limit} 次）。"
 
 
 @dataclass
@@ -236,6 +286,11 @@ def default_ledger_path() -> Path:
     return data_dir() / LEDGER_FILENAME
 
 
+def demo_ledger_path() -> Path:
+    """``<data dir>/demo-ledger.db``: the demo call's counts, never in the agent's real ledger."""
+    return data_dir() / DEMO_LEDGER_FILENAME
+
+
 def open_ledger(path: str | Path | None = None, daily_limit: int = DEFAULT_DAILY_LIMIT) -> ContactLedger:
     """Open (creating, owner-only, WAL) and migrate the ledger file."""
     p = Path(path) if path else default_ledger_path()
@@ -300,12 +355,7 @@ def _parse_row(row: list[str], cols: dict[str, int]) -> tuple[str, float, bool, 
         i = cols.get(key)
         return row[i].strip() if i is not None and i < len(row) else ""
 
-    raw_case = cell("case_id")
-    if not raw_case:
-        raise ValueError("案件号为空")
-    if not _CASE_ID.match(raw_case):
-        raise ValueError(f"案件号“{raw_case[:40]}”格式不对（只能由字母、数字和 - _ . / # 组成）")
-    case_id = raw_case
+    case_id = case_key(cell("case_id"))  # ValueError names what is wrong with it
     raw_time = cell("at")
     at = None
     for fmt in _TIME_FORMATS:
@@ -364,7 +414,8 @@ class LedgerRecorder:
                 return
             if self._case_id and self.on_status:
                 s = self.ledger.status(self._case_id, datetime.fromtimestamp(event.started_at).date())
-                self.on_status(ContactLimit(s.case_id, s.connected, s.attempts, s.limit, s.reached, s.message))
+                self.on_status(ContactLimit(s.case_id, s.connected, s.attempts, s.limit, s.reached,
+                                            s.masked_message))
         elif isinstance(event, AssistResult):
             if event.utterance.final and event.utterance.speaker in ("customer", "unknown") and event.utterance.text.strip():
                 self._heard = True

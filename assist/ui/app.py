@@ -268,7 +268,7 @@ class CallController(QObject):
         """Worker thread: open the store (with its recorder) and the ledger; results go back as a signal."""
         from assist.assembly import open_recording
         from assist.store import demo_db_path
-        from assist.store.ledger import LedgerError, open_ledger
+        from assist.store.ledger import LedgerError, demo_ledger_path, open_ledger
 
         recording: object
         ledger: object
@@ -285,7 +285,9 @@ class CallController(QObject):
             self._store_opened.emit(recording, None)
             return
         try:
-            ledger = open_ledger()
+            # demo mode counts into the demo ledger, as it records into the demo store: a sample call
+            # typed onto a real case number must not use up that debtor's calls for the day
+            ledger = open_ledger(demo_ledger_path() if demo_mode else None)
         except LedgerError as e:
             ledger = e
         except Exception as e:

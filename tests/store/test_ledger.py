@@ -153,9 +153,47 @@ def test_recorder_reads_the_panels_case_id_and_reports_a_bad_one(ledger):
     rec = LedgerRecorder(ledger, on_status=seen.append, case_id=lambda: case[0])
     rec(CallStarted("s1", None, ts("09:00")))
     rec(CallEnded("s1", ts("09:01")))
-    assert ledger.status("CJ-5", DAY).attempts == 1 and seen[0].case_id == "CJ-5"
+    assert ledger.status("CJ-5", DAY).attempts == 1 and seen[0].case_id == "CJ5"
+    assert "CJ5" not in seen[0].message  # the panel shows the id masked, as its case field does
     case[0] = "坏 号"
     rec(CallStarted("s2", None, ts("10:00")))
     rec(CallEnded("s2", ts("10:01")))
     assert "格式不对" in seen[-1].message and not seen[-1].reached
-    assert [r["case_id"] for r in ledger.rows()] == ["CJ-5"]
+    assert [r["case_id"] for r in ledger.rows()] == ["CJ5"]
+
+
+def test_one_case_however_it_is_written(ledger, tmp_path):
+    """The panel's field normalises ids (assist.zh.identifiers); the dialer's log keeps its dashes:
+    both must land on one case, or the day's limit is never seen."""
+    p = tmp_path / "log.csv"
+    p.write_text("案件号,呼叫时间,是否接通\nCJ-1,2026-11-23 09:10,接通\ncj 1,2026-11-23 10:10,接通\n", encoding="utf-8")
+    assert ledger.import_contact_log(p).added == 2
+    rec = LedgerRecorder(ledger, case_id=lambda: "ＣＪ１")  # full-width, as pasted from a Chinese form
+    rec(CallStarted("s1", None, ts("11:00")))
+    rec(AssistResult(Utterance("customer", "喂")))
+    rec(CallEnded("s1", ts("11:05")))
+    for written in ("CJ-1", "CJ1", " cj-1 ", "C J 1"):
+        assert ledger.status(written, DAY).connected == 3
+    assert {r["case_id"] for r in ledger.rows()} == {"CJ1"}
+
+
+def test_a_version_1_ledger_is_rekeyed_and_keeps_its_counts(tmp_path):
+    import sqlite3
+
+    from assist.store import ledger as ledger_mod
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    db = ledger_mod.sqlite_utils.Database(conn)
+    ledger_mod.MIGRATIONS[0](db)
+    conn.execute("PRAGMA user_version = 1")
+    for case, hhmm in (("CJ-1", "09:00"), ("CJ1", "09:00"), ("CJ-1", "10:00"), ("CJ-2", "10:00")):
+        at = ts(hhmm)  # "CJ-1" and "CJ1" at 09:00: the same call imported twice under two spellings
+        conn.execute("INSERT INTO contacts (case_id, day, at, connected, agent, source, session_id, row_key)"
+                     " VALUES (?, ?, ?, 1, '', 'import', '', ?)",
+                     (case, DAY.isoformat(), at, ledger_mod._row_key(case, at, True, "")))
+    conn.commit()
+    conn.close()
+    with open_ledger(path) as l:
+        assert l.status("CJ-1", DAY).connected == 2 and l.status("CJ2", DAY).connected == 1
+        assert {r["case_id"] for r in l.rows()} == {"CJ1", "CJ2"}
