@@ -367,7 +367,7 @@ def cmd_recover(args) -> int:
         report = salvage(source, store, load_keys().keys)
         names = {"sessions": "会话", "utterances": "文字记录", "faq_hits": "问答", "suggestions": "提示话术",
                  "warnings": "警告", "stages": "阶段", "call_events": "设备事件", "summaries": "摘要",
-                 "audit": "审计记录"}
+                 "audit": "审计记录", "party_settings": "对方身份设定"}
         for table, saved in report.saved.items():
             lost = report.lost.get(table, 0)
             if saved or lost:

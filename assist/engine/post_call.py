@@ -28,7 +28,7 @@ from typing import Sequence
 
 from assist.engine.compliance import ComplianceChecker
 from assist.engine.party import PartyTracker
-from assist.events import PartyState, Utterance
+from assist.events import PARTY_KINDS, PartyState, Utterance
 from assist.knowledge.model import KnowledgeBase
 from assist.zh.dates import find_due_date
 from assist.zh.numerals import CN_DIGIT_CHARS, parse_number
@@ -144,7 +144,9 @@ def post_call_check(kb: KnowledgeBase, utterances: Sequence[Utterance], *,
     checker.reset(started_at)
     tracker = PartyTracker()
     tracker.attach_semantics(semantics)
-    overrides = sorted(agent_party)
+    # a kind this version does not know (written by a newer one) is left out, not guessed at;
+    # sorted by position only: two settings before the same line keep their order (the later wins)
+    overrides = sorted(((int(i), k, r) for i, k, r in agent_party if k in PARTY_KINDS), key=lambda o: o[0])
     findings: list[Finding] = []
     party_at: list[PartyState] = []  # the party in effect when each line was said
     live: list[list] = []  # the live warnings of each line
@@ -156,6 +158,8 @@ def post_call_check(kb: KnowledgeBase, utterances: Sequence[Utterance], *,
         party_at.append(tracker.state)
         live.append(list(checker.check(u, party=tracker.state,
                                        answers_audible=customer_channel or tracker.customer_heard)))
+    for _, kind, rel in overrides:  # set after the last line: it still says who was on the line
+        tracker.set_by_agent(kind, rel, at_index=max(len(finals) - 1, 0))
     final_party = tracker.state
 
     # hindsight: lines said before anyone answered, to a person who then said they were a third party

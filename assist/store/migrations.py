@@ -14,6 +14,9 @@ Version 3: sessions.kind ('live' | 'demo': demo calls are kept out of review, st
 exports by default), sessions.transcript_removed_at (retention), write keys on utterances and
 call_events (a journal replayed twice writes once), utterances.sanitised, summaries (what
 retention keeps once a transcript is removed), and the append-only audit table.
+Version 4: sessions.agent_id and sessions.case_id.
+Version 5: party_settings — who the agent said was on the line (the panel's F7), with how many
+transcript lines came before it, so the post-call check starts from the agent's word.
 """
 from __future__ import annotations
 
@@ -123,7 +126,20 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.table("sessions").create_index(["case_id"])
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4)
+def _v5(db: sqlite_utils.Database) -> None:
+    # The agent's own setting of who is on the line (F7 in the panel). ``before_line`` is the number
+    # of transcript lines stored before it (the post-call check applies it from that line on);
+    # kind/relation as in assist.events.PartyState. No words of the call: nothing to mask.
+    db.table("party_settings").create(
+        {"id": int, "session_id": str, "before_line": int, "kind": str, "relation": str,
+         "at_s": float, "recorded_at": float, "write_key": str},
+        pk="id", foreign_keys=[("session_id", "sessions", "id")], not_null={"kind"},
+    )
+    db.table("party_settings").create_index(["session_id"])
+    db.execute("CREATE UNIQUE INDEX idx_party_settings_write_key ON party_settings(write_key)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

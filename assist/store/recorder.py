@@ -37,7 +37,7 @@ import uuid
 from collections import deque
 from typing import Callable
 
-from assist.events import AssistResult, AudioGap, CallEnded, CallStarted, DeviceProblem, StoreProblem
+from assist.events import AssistResult, AudioGap, CallEnded, CallStarted, DeviceProblem, PartyChanged, StoreProblem
 from assist.store import driver, writes
 from assist.store.errors import SetAside, StoreError
 from assist.store.spool import Spool, replay, spool_path
@@ -89,6 +89,7 @@ class SessionRecorder:
         self._shown_suggestions: set[str] = set()
         self._stages_done: tuple[int, ...] = ()
         self._playbook_id: str | None = None
+        self._lines = 0  # transcript lines recorded in this call (where an agent's party setting sits)
 
     @property
     def pending(self) -> int:
@@ -178,6 +179,7 @@ class SessionRecorder:
             playbook = event.playbook_id if event.playbook_id and event.playbook_id != self._playbook_id else None
             if playbook:
                 self._playbook_id = playbook
+            self._lines += 1
             return writes.utterance(self.session_id, event, self._key(f"{n}"), recorded_at=now,
                                     stage_changed=stage_changed, new_suggestions=new_sugg,
                                     stages_done=stages_done, playbook_id=playbook)
@@ -185,6 +187,11 @@ class SessionRecorder:
             if self.session_id is None:
                 return None
             return writes.call_event(self.session_id, event, self._key(f"{n}"), recorded_at=now)
+        if isinstance(event, PartyChanged):
+            # only the agent's own word is stored: inferred states are re-derived from the transcript
+            if self.session_id is None or event.party.source != "agent":
+                return None
+            return writes.party(self.session_id, event, self._key(f"{n}"), before_line=self._lines, recorded_at=now)
         if isinstance(event, CallEnded):
             sid = event.session_id or self.session_id
             return writes.end(event, sid, self._key(f"{n}")) if sid else None

@@ -25,7 +25,9 @@ from assist.store.keys import sql_key
 CHUNK = 256
 # ordered so parents come before the rows that point at them
 TABLES = ("sessions", "utterances", "faq_hits", "suggestions", "warnings", "stages", "call_events", "summaries",
-          "audit")
+          "audit", "party_settings")
+# tables a later schema version added: a damaged file from before them simply has none (not a loss)
+LATER_TABLES = ("party_settings",)
 # when max(rowid) cannot be read, probe this far past the last readable row
 PROBE_LIMIT = 1_000_000
 
@@ -79,6 +81,14 @@ def _columns(conn, table: str) -> list[str] | None:
     except driver.DatabaseError:
         return None
     return [r[1] for r in rows] or None
+
+
+def _absent(conn, table: str) -> bool:
+    """True when the file's schema reads cleanly and has no such table (an older version's file)."""
+    try:
+        return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is None
+    except driver.DatabaseError:
+        return False
 
 
 def _max_rowid(conn, table: str) -> int | None:
@@ -161,6 +171,9 @@ def salvage(damaged: Path, store, keys: list[str]) -> Salvage:
     src = _Reader(Path(damaged), keys)
     try:
         tables = {t: read_table(src, t) for t in TABLES}
+        for t in LATER_TABLES:
+            if tables[t] is None and _absent(src, t):
+                del tables[t]
     finally:
         src.close()
     uid_map: dict[int, int] = {}
@@ -178,6 +191,8 @@ def salvage(damaged: Path, store, keys: list[str]) -> Salvage:
 
         target_cols = {t: {r[1] for r in db.execute(f"PRAGMA table_info({t})").fetchall()} for t in TABLES}
         for table in TABLES:
+            if table not in tables:
+                continue
             got = tables[table]
             if got is None:
                 report.unreadable_tables.append(table)

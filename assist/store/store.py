@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from assist.knowledge.model import KnowledgeBase
 
 
-CHILD_TABLES = ("faq_hits", "suggestions", "warnings", "stages", "call_events", "utterances", "summaries")
+CHILD_TABLES = ("faq_hits", "suggestions", "warnings", "stages", "call_events", "party_settings", "utterances",
+                "summaries")
 
 
 def _row(row) -> dict | None:
@@ -194,6 +195,15 @@ class SessionStore:
                 " recorded_at, write_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (r["sid"], e["kind"], e["channel"], e["start_s"], e["end_s"], e["message"], e["fix"],
                  e["recovered"], r["recorded_at"], r["key"]))
+            return None
+        if op == "party":
+            if db.execute("SELECT 1 FROM party_settings WHERE write_key=?", (r["key"],)).fetchone():
+                return None
+            e = r["row"]
+            db.execute(
+                "INSERT INTO party_settings (session_id, before_line, kind, relation, at_s, recorded_at, write_key)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (r["sid"], e["before_line"], e["kind"], e["relation"], e["at_s"], r["recorded_at"], r["key"]))
             return None
         if op != "utterance":
             raise SetAside(f"未知的记录类型 {op!r}")
@@ -360,6 +370,12 @@ class SessionStore:
         sid = self.resolve_id(session_id)
         return self._query("SELECT * FROM stages WHERE session_id=? ORDER BY id", (sid,))
 
+    def party_settings(self, session_id: str) -> list[dict]:
+        """The agent's own settings of who was on the line (F7), in order: before_line, kind, relation."""
+        sid = self.resolve_id(session_id)
+        return self._query("SELECT before_line, kind, relation, at_s FROM party_settings WHERE session_id=?"
+                           " ORDER BY id", (sid,))
+
     def call_events(self, session_id: str) -> list[dict]:
         sid = self.resolve_id(session_id)
         return self._query("SELECT * FROM call_events WHERE session_id=? ORDER BY id", (sid,))
@@ -382,6 +398,7 @@ class SessionStore:
                 "suggestions": self.suggestions(sid),
                 "stages": self.stage_timeline(sid),
                 "call_events": self.call_events(sid),
+                "party_settings": self.party_settings(sid),
             }
         finally:
             conn.execute("COMMIT")

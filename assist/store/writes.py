@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 
-from assist.events import AssistResult, AudioGap, CallEnded, CallStarted, DeviceProblem
+from assist.events import AssistResult, AudioGap, CallEnded, CallStarted, DeviceProblem, PartyChanged
 
 _UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
 
@@ -65,6 +65,13 @@ def call_event(session_id: str, event: AudioGap | DeviceProblem, key: str, *, re
     return {"op": "call_event", "key": key, "sid": session_id, "recorded_at": recorded_at, "row": row}
 
 
+def party(session_id: str, event: PartyChanged, key: str, *, before_line: int, recorded_at: float) -> dict:
+    """The agent's setting of who is on the line, after ``before_line`` stored transcript lines."""
+    p = event.party
+    return {"op": "party", "key": key, "sid": session_id, "recorded_at": recorded_at,
+            "row": {"before_line": before_line, "kind": p.kind, "relation": p.relation, "at_s": event.at_s}}
+
+
 def end(event: CallEnded, session_id: str, key: str) -> dict:
     return {"op": "end", "key": key, "sid": session_id, "ended_at": event.ended_at,
             "interrupted": bool(event.interrupted)}
@@ -93,7 +100,8 @@ def sanitised(record):
 
 def describe(record: dict) -> str:
     """A short Chinese description of a record for messages (never its text: it may hold personal data)."""
-    names = {"begin": "通话开始", "utterance": "一句话", "call_event": "设备事件", "end": "通话结束"}
+    names = {"begin": "通话开始", "utterance": "一句话", "call_event": "设备事件", "end": "通话结束",
+             "party": "对方身份设定"}
     return names.get(str(record.get("op")), "一条记录")
 
 
