@@ -33,9 +33,9 @@ from assist.knowledge.model import (
 from assist.knowledge.patterns import vet
 
 PLAYBOOK_FIELDS = ("id", "title", "source", "role", "goal", "customer_profile", "opening", "closing",
-                   "end_conditions", "persona", "notes", "stages")
-STAGE_FIELDS = ("id", "title", "lines", "cues")
-FAQ_FIELDS = ("id", "question", "paraphrases", "answer", "tags", "playbooks", "source", "note")
+                   "end_conditions", "persona", "notes", "stages", "parties")
+STAGE_FIELDS = ("id", "title", "lines", "cues", "parties")
+FAQ_FIELDS = ("id", "question", "paraphrases", "answer", "tags", "playbooks", "source", "note", "parties")
 RULE_FIELDS = ("id", "severity", "title", "message", "source", "kind", "speakers", "parties", "match", "params",
                "examples")
 MATCH_FIELDS = ("any", "all", "unless", "pinyin_any", "negatable")
@@ -202,6 +202,17 @@ def _parse_file(path: Path, rel: str, issues: list[KBIssue]):
     return None
 
 
+def _parties(r: "_Reader", node) -> tuple[str, ...]:
+    """A node's ``parties:`` (who a rule applies to, or who a script line is said to), each name checked."""
+    parties = r.texts(node, "parties")
+    for name in parties:
+        if name not in PARTY_NAMES:
+            close = difflib.get_close_matches(name, PARTY_NAMES, n=1)
+            hint = f"（是不是要写“{close[0]}”？）" if close else ""
+            r.problem(node, f"parties 中的“{name}”不是可用的通话对象，应为以下之一：{'、'.join(PARTY_NAMES)}{hint}")
+    return parties
+
+
 def _read_playbook(doc, rel: str, issues: list[KBIssue]) -> Playbook | None:
     r = _Reader(rel, issues)
     if not isinstance(doc, dict):
@@ -234,6 +245,7 @@ def _read_playbook(doc, rel: str, issues: list[KBIssue]) -> Playbook | None:
                     title=r.text(s, "title"),
                     lines=tuple(ScriptLine(f"{sid}.{n}", t) for n, t in enumerate(lines, start=1)),
                     cues=r.texts(s, "cues"),
+                    parties=_parties(r, s),
                 )
             )
     return Playbook(
@@ -250,6 +262,7 @@ def _read_playbook(doc, rel: str, issues: list[KBIssue]) -> Playbook | None:
         persona=r.text(doc, "persona", required=False),
         notes=r.text(doc, "notes", required=False),
         file=rel,
+        parties=_parties(r, doc),
     )
 
 
@@ -283,6 +296,7 @@ def _read_faqs(doc, rel: str, issues: list[KBIssue]) -> list[Faq]:
                 note=r.text(node, "note", required=False),
                 file=rel,
                 line=node.line,
+                parties=_parties(r, node),
             )
         )
     return out
@@ -350,12 +364,7 @@ def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:
         for s in speakers:
             if s not in SPEAKERS:
                 r.problem(node, f"speaker '{s}' must be one of {', '.join(SPEAKERS)}")
-        parties = r.texts(node, "parties")
-        for name in parties:
-            if name not in PARTY_NAMES:
-                close = difflib.get_close_matches(name, PARTY_NAMES, n=1)
-                hint = f"（是不是要写“{close[0]}”？）" if close else ""
-                r.problem(node, f"parties 中的“{name}”不是可用的通话对象，应为以下之一：{'、'.join(PARTY_NAMES)}{hint}")
+        parties = _parties(r, node)
         m = node.get("match") or {}
         if not isinstance(m, dict):
             r.problem(node, "'match' must be a mapping (any, all, unless, pinyin_any, negatable)")

@@ -23,6 +23,8 @@ class Stage:
     title: str
     lines: tuple[ScriptLine, ...]
     cues: tuple[str, ...] = ()  # other ways agents say this stage, for tracking only
+    # who the stage's lines are said to (party names as in Rule.parties); () = the playbook's
+    parties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class Playbook:
     persona: str = ""
     notes: str = ""
     file: str = ""
+    # who its lines are said to (party names as in Rule.parties): [third_party] for a playbook
+    # for relatives and colleagues; () = the debtor. ``kb check`` judges the lines with them on the line.
+    parties: tuple[str, ...] = ()
 
     def stage(self, index: int) -> Stage:
         return self.stages[index - 1]
@@ -57,6 +62,7 @@ class Faq:
     note: str = ""  # e.g. why the seed's answer was rewritten
     file: str = ""
     line: int = 0
+    parties: tuple[str, ...] = ()  # who the answer is said to; () = as its playbooks say (else the debtor)
 
     @property
     def phrasings(self) -> tuple[str, ...]:
