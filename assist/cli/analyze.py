@@ -228,7 +228,7 @@ def cmd_analyze(args) -> int:
         from assist.engine.post_call import post_call_check
 
         report = post_call_check(kb, utterances, started_at=started, customer_channel=heard,
-                                 semantics=semantics).as_dict()
+                                 semantics=semantics, playbook_id=args.playbook).as_dict()
         if contacts is not None:
             report["contacts"] = {"case_id": contacts.case_id, "day": contacts.day.isoformat(),
                                   "connected": contacts.connected, "attempts": contacts.attempts,

@@ -10,6 +10,10 @@ the whole conversation is known, so this pass can also say:
     new schedule;
   * whether what the agent wrote down as the customer's promise is what the
     customer said (amount and date);
+  * whether what the agent offered is within the playbook's terms (``terms:`` in its
+    YAML: the longest extension, the most instalments, whether waivers exist at all and
+    what is waived as a matter of course); with no playbook known, an offer is judged by
+    the most generous terms any playbook gives, so a wrong guess never accuses;
   * whether the agent granted a waiver they cannot grant;
   * every warning of the live rules again, with the party known at each line.
 Every finding carries its evidence: the utterance index, its time and its text.
@@ -29,7 +33,7 @@ from typing import Sequence
 from assist.engine.compliance import ComplianceChecker
 from assist.engine.party import PartyTracker
 from assist.events import PARTY_KINDS, PartyState, Utterance
-from assist.knowledge.model import KnowledgeBase
+from assist.knowledge.model import KnowledgeBase, OfferTerms
 from assist.zh.dates import find_due_date
 from assist.zh.numerals import CN_DIGIT_CHARS, parse_number
 from assist.zh.text import compact
@@ -48,7 +52,17 @@ _EXTENSION_SCHEDULE = re.compile(r"还款(计划|日|时间|日期|期限)|每(�
 _WAIVER = re.compile(r"(免|减免|全免|免掉|免了|免除|抹掉|抹零|打折|少收|不收)(.{0,6})(罚息|利息|违约金|滞纳金|本金|手续费|钱)"
                      r"|(罚息|利息|违约金|滞纳金|本金)(.{0,6})(免|减免|全免|免掉|免了|不用还|不用交|不收|一分不要)"
                      r"|剩下的?(就)?不用还|(就|都)不用还了|不算(你|您)?逾期")
-_WAIVER_OK = re.compile(r"申请|审批|提交|以审批为准|按(照)?(公司)?(政策|规定)|无法|不能|没有权限|不会|不可以|做不了主|未产生的利息")
+_WAIVER_OK = re.compile(r"申请|审批|提交|以审批为准|按(照)?(公司)?(政策|规定)|无法|不能|没有权限|不会|不可以|做不了主")
+_WAIVER_APPLY = re.compile(r"申请|审批|提交")
+# an offer of time: 展期 / 延期 / 延后 / 缓 … with a length, the length before or after the word
+_NUM = r"[0-9" + CN_DIGIT_CHARS + r"两俩半]+"
+_SPAN = r"(?:" + _NUM + r"(?:到|至|-|~|或))?(" + _NUM + r")(个)?(年|月|周|星期|礼拜|天|日)"
+_EXTEND_WORD = r"(?:展期|延期|延后|延长|推迟|往后(?:延|推|挪)|缓|宽限|顺延|延)"
+_EXTENSION_SPAN = re.compile(_EXTEND_WORD + r".{0,8}?" + _SPAN + r"|" + _SPAN + r"(?:的|之内|以内|内)?.{0,3}?" + _EXTEND_WORD)
+_INSTALMENTS = re.compile(r"(?:分|拆)(?:成)?(" + _NUM + r")期")
+_NOT_OFFERED = re.compile(r"不能|无法|不行|没办法|没法|做不到|不可以|不支持|办不了|不予")
+_DATE_AFTER_MONTH = re.compile(r"[0-9" + CN_DIGIT_CHARS + r"]|号|日|底|初|中旬|上旬|下旬")
+_UNIT_MONTHS = {"年": 12.0, "月": 1.0, "周": 7 / 30, "星期": 7 / 30, "礼拜": 7 / 30, "天": 1 / 30, "日": 1 / 30}
 _RECORDS = re.compile(r"记录|记下|登记|备注|确认一下|跟您确认|约定|那就|就这么定|给您备注")
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?[万千]?|[" + CN_DIGIT_CHARS + r"俩仨]{1,8})(块钱|块|元|万元|万)")
 _PROMISE_VERB = re.compile(r"还|付|交|转|凑|打")
@@ -69,7 +83,7 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Finding:
-    check: str  # third_party | before_verified | disclosure | promise | waiver | rule
+    check: str  # third_party | before_verified | disclosure | promise | offer | waiver | rule
     severity: str  # info | warning | critical
     title: str
     message: str  # what was wrong and what to do instead
@@ -128,13 +142,16 @@ def _amounts(text: str) -> set[float]:
 
 def post_call_check(kb: KnowledgeBase, utterances: Sequence[Utterance], *,
                     started_at: datetime | None = None, customer_channel: bool | None = None,
-                    agent_party: Sequence[tuple[int, str, str]] = (), semantics=None) -> PostCallReport:
+                    agent_party: Sequence[tuple[int, str, str]] = (), semantics=None,
+                    playbook_id: str | None = None) -> PostCallReport:
     """The whole-call report for a finished call.
 
     ``customer_channel``: the customer's answers were recorded (None: yes if any customer or
     mixed line is present). ``agent_party``: the agent's own settings during the call, as
     (utterance index it was set before, kind, relation). ``semantics``: the KB's sentence
     vectors (``KbSemantics``), to read answers by meaning as the live call did.
+    ``playbook_id``: the call's playbook, whose ``terms`` offers are judged by (None: the most
+    generous terms of any playbook).
     """
     t0 = time.perf_counter()
     finals = [u for u in utterances if u.final and u.text.strip()]
@@ -193,7 +210,9 @@ def post_call_check(kb: KnowledgeBase, utterances: Sequence[Utterance], *,
         if d["needed"] and not d["made"]:
             findings.append(Finding("disclosure", "warning", d["title"], d["message"],
                                     tuple(Evidence(**e) for e in d["evidence"]), f"disclosure.{name}"))
-    findings += _waivers(finals, {f.evidence[0].index for f in findings if f.check == "waiver"})
+    terms, terms_of = _offer_terms(kb, playbook_id)
+    findings += _waivers(finals, {f.evidence[0].index for f in findings if f.check == "waiver"}, terms, terms_of)
+    findings += _offers(finals, terms, terms_of)
     findings += _promises(finals, started_at.date() if started_at else date.today())
     order = {"critical": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: (f.evidence[0].index if f.evidence else 10 ** 9, order.get(f.severity, 3)))
@@ -243,15 +262,95 @@ def _disclosures(finals: list[Utterance], party_at: list[PartyState], final_part
     return out
 
 
-def _waivers(finals: list[Utterance], already: set[int]) -> list[Finding]:
-    """Waivers the live rule may have missed: judged with the agent's next line too (审批 said right after)."""
+def _offer_terms(kb: KnowledgeBase, playbook_id: str | None) -> tuple[OfferTerms, str]:
+    """The terms offers are judged by, and whose they are (Chinese, for messages).
+
+    The call's playbook when known; otherwise the most generous of all playbooks' terms
+    (longest extension, most instalments, waivers by application if any playbook has them,
+    every waivable item), so that not knowing the playbook never produces a finding."""
+    book = kb.playbooks.get(playbook_id or "")
+    if book is not None:
+        return book.terms, f"话术“{book.title}”"
+    books = list(kb.playbooks.values())
+
+    def most(values):
+        known = [v for v in values if v is not None]
+        return None if not known or len(known) < len(books) else max(known)
+
+    terms = OfferTerms(
+        extension_months_max=most(b.terms.extension_months_max for b in books),
+        installments_max=most(b.terms.installments_max for b in books),
+        waiver="approval" if any(b.terms.waiver == "approval" for b in books) else "none",
+        waivable=tuple(dict.fromkeys(w for b in books for w in b.terms.waivable)),
+    )
+    return terms, "所有话术"
+
+
+def _months(number: str, unit: str) -> float | None:
+    value = 0.5 if number == "半" else parse_number(number.replace("俩", "两"))
+    return None if value is None else value * _UNIT_MONTHS[unit]
+
+
+def _offers(finals: list[Utterance], terms: OfferTerms, whose: str) -> list[Finding]:
+    """Offers beyond the playbook's terms: a longer extension or more instalments than it allows.
+
+    A line that states the limit or declines (最多六个月 / 一年是不行的) is not an offer."""
+    if terms.extension_months_max is None and terms.installments_max is None:
+        return []
+    out = []
+    for i, u in enumerate(finals):
+        if u.speaker not in AGENT:
+            continue
+        t = compact(u.text).text
+        if _NOT_OFFERED.search(t):
+            continue
+        if terms.extension_months_max is not None:
+            longest = 0.0
+            for m in _EXTENSION_SPAN.finditer(t):
+                number, ge, unit = (m.group(1), m.group(2), m.group(3)) if m.group(1) else m.group(4, 5, 6)
+                end = m.end(3) if m.group(1) else m.end(6)
+                if unit == "月" and not ge and _DATE_AFTER_MONTH.match(t, end):
+                    continue  # 延到3月15号: a date, not a length
+                months = _months(number, unit)
+                longest = max(longest, months or 0.0)
+            if longest > terms.extension_months_max + 1e-6:
+                out.append(Finding(
+                    "offer", "warning", "提供的展期超出话术允许的期限",
+                    f"{whose}最多可办 {terms.extension_months_max} 个月的展期或延期，这句话许诺的期限更长。"
+                    f"请按话术的条件说明：“最长可以为您办理 {terms.extension_months_max} 个月以内的展期。”超出的需求请提交申请，以审批为准。",
+                    (_ev(i, u),), "post_call.offer_terms"))
+                continue
+        if terms.installments_max is not None:
+            most_n = max((parse_number(m.group(1)) or 0 for m in _INSTALMENTS.finditer(t)), default=0)
+            if most_n > terms.installments_max:
+                out.append(Finding(
+                    "offer", "warning", "提供的分期期数超出话术允许的范围",
+                    f"{whose}最多可分 {terms.installments_max} 期，这句话许诺的期数更多。请按话术的条件说明可选的期数。",
+                    (_ev(i, u),), "post_call.offer_terms"))
+    return out
+
+
+def _waivers(finals: list[Utterance], already: set[int], terms: OfferTerms | None = None,
+             whose: str = "") -> list[Finding]:
+    """Waivers the live rule may have missed: judged with the agent's next line too (审批 said right after).
+
+    What the playbook's terms waive as a matter of course (``waivable``) is no finding; under a
+    playbook without waivers (``waiver: none``) even an application offered is one."""
+    terms = terms or OfferTerms()
     out = []
     for i, u in enumerate(finals):
         if u.speaker not in AGENT or i in already:
             continue
         t = compact(u.text).text
         m = _WAIVER.search(t)
-        if not m or _WAIVER_OK.search(t):
+        if not m or any(compact(w).text in t for w in terms.waivable if w):
+            continue
+        if terms.waiver == "none" and _WAIVER_APPLY.search(t):
+            out.append(Finding("offer", "warning", "提供了话术中没有的减免",
+                               f"{whose}没有减免政策，不要承诺或代为申请减免；客户坚持时请说明可以通过官方渠道咨询。",
+                               (_ev(i, u),), "post_call.offer_terms"))
+            continue
+        if _WAIVER_OK.search(t):
             continue
         nxt = next((compact(v.text).text for v in finals[i + 1:i + 3] if v.speaker in AGENT), "")
         if _WAIVER_OK.search(nxt):

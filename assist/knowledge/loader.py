@@ -24,6 +24,7 @@ from assist.events import PARTY_KINDS, PARTY_RELATIONS, SEVERITIES, SPEAKERS
 from assist.knowledge.model import (
     Faq,
     KnowledgeBase,
+    OfferTerms,
     Playbook,
     Rule,
     RuleMatch,
@@ -33,7 +34,9 @@ from assist.knowledge.model import (
 from assist.knowledge.patterns import vet
 
 PLAYBOOK_FIELDS = ("id", "title", "source", "role", "goal", "customer_profile", "opening", "closing",
-                   "end_conditions", "persona", "notes", "stages", "parties")
+                   "end_conditions", "persona", "notes", "stages", "parties", "terms")
+TERMS_FIELDS = ("extension_months_max", "installments_max", "waiver", "waivable")
+WAIVER_POLICIES = ("approval", "none")
 STAGE_FIELDS = ("id", "title", "lines", "cues", "parties")
 FAQ_FIELDS = ("id", "question", "paraphrases", "answer", "tags", "playbooks", "source", "note", "parties")
 RULE_FIELDS = ("id", "severity", "title", "message", "source", "kind", "speakers", "parties", "match", "params",
@@ -213,6 +216,29 @@ def _parties(r: "_Reader", node) -> tuple[str, ...]:
     return parties
 
 
+def _terms(r: "_Reader", doc) -> OfferTerms:
+    """A playbook's ``terms:``: what its agent may offer (post-call check); each value checked."""
+    node = doc.get("terms") if isinstance(doc, dict) else None
+    if node is None:
+        return OfferTerms()
+    if not isinstance(node, dict):
+        r.problem(doc, "terms 应是一组设定：extension_months_max、installments_max、waiver、waivable")
+        return OfferTerms()
+    r.known_fields(node, TERMS_FIELDS, "terms")
+    counts: dict[str, int | None] = {}
+    for key in ("extension_months_max", "installments_max"):
+        value = node.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            r.problem(node, f"terms 里的 {key} 应是不小于 1 的整数，不是 {value!r}")
+            value = None
+        counts[key] = value
+    waiver = r.text(node, "waiver", required=False) or "approval"
+    if waiver not in WAIVER_POLICIES:
+        r.problem(node, f"terms 里的 waiver 应为 approval（减免只能申请、以审批为准）或 none（没有减免），不是“{waiver}”")
+        waiver = "approval"
+    return OfferTerms(counts["extension_months_max"], counts["installments_max"], waiver, r.texts(node, "waivable"))
+
+
 def _read_playbook(doc, rel: str, issues: list[KBIssue]) -> Playbook | None:
     r = _Reader(rel, issues)
     if not isinstance(doc, dict):
@@ -263,6 +289,7 @@ def _read_playbook(doc, rel: str, issues: list[KBIssue]) -> Playbook | None:
         notes=r.text(doc, "notes", required=False),
         file=rel,
         parties=_parties(r, doc),
+        terms=_terms(r, doc),
     )
 
 

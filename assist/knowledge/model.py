@@ -28,6 +28,19 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class OfferTerms:
+    """What an agent may offer under a playbook (its ``terms:``), for the post-call check.
+
+    ``None`` / empty: the playbook says nothing, nothing is checked against it.
+    """
+
+    extension_months_max: int | None = None  # the longest extension / deferral (展期、延期) the agent may offer
+    installments_max: int | None = None  # the most instalments a re-spread (分 N 期) may have
+    waiver: str = "approval"  # approval: waivers only as an application to be approved | none: no waivers
+    waivable: tuple[str, ...] = ()  # what the agent may say is waived as a matter of course (未产生的利息)
+
+
+@dataclass(frozen=True)
 class Playbook:
     id: str
     title: str
@@ -45,6 +58,7 @@ class Playbook:
     # who its lines are said to (party names as in Rule.parties): [third_party] for a playbook
     # for relatives and colleagues; () = the debtor. ``kb check`` judges the lines with them on the line.
     parties: tuple[str, ...] = ()
+    terms: OfferTerms = field(default_factory=OfferTerms)
 
     def stage(self, index: int) -> Stage:
         return self.stages[index - 1]

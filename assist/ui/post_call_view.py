@@ -42,7 +42,8 @@ def post_call_html(kb, bundle: dict) -> str:
     started = datetime.fromtimestamp(session["started_at"]) if session.get("started_at") else None
     settings = bundle.get("party_settings") or []
     agent_party = [(int(s["before_line"] or 0), s["kind"], s.get("relation") or "") for s in settings]
-    report = post_call_check(kb, utts, started_at=started, agent_party=agent_party)
+    report = post_call_check(kb, utts, started_at=started, agent_party=agent_party,
+                             playbook_id=session.get("playbook_id") or None)
     basis = (f"（依据：“{escape(report.party.evidence)}”）" if report.party.evidence
              else "（坐席在通话中设定）" if report.party.source == "agent" else "")
     out = ["<h3>合规复查</h3>", f"<p>通话对象：<b>{escape(report.party.label)}</b>{basis}</p>"]
