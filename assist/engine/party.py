@@ -105,14 +105,33 @@ _IDENTITY_QUESTION = _rx(
 # fillers that start answers and carry nothing (kept apart from 嗯/对, which are answers)
 _LEAD = re.compile("^(喂|哎|诶|啊|呃|额|哦|噢|那个|唉|哈)+")  # not 这个: 这个号码我刚办的
 
-# key phrases on toneless pinyin, for homophone errors the characters miss
+# Key phrases on fuzzy pinyin, for what the recognizer writes instead of the words: the same
+# folding as FAQ matching (assist.zh: zh/z, ch/c, sh/s, n/l, -ng/-n), so 思我 reads as 是我 and
+# 四我 too; and "ta" may come out as its aspiration pair "da" (我是大老公 for 我是她老公). The
+# relation words are the lists above, turned into pinyin once, so a word added there counts here.
+def _folded(words: str, min_syllables: int = 1) -> str:
+    out = []
+    for w in words.split("|"):
+        keys = syllables(w)
+        if len(keys) >= min_syllables:
+            out.append(" ".join(keys))
+    return "|".join(sorted(set(out), key=len, reverse=True))
+
+
+_PTA = "(ta|da)"
 _PINYIN: tuple[tuple[str, str, re.Pattern], ...] = (
-    ("third_party", "wrong_number", re.compile(r"\bda cuo le\b|\bzhao cuo ren\b|\bbu ren shi\b")),
-    ("third_party", "family", re.compile(r"\bwo shi ta (lao po|lao gong|ai ren|qi zi|zhang fu|ma|ba|er zi|nv er|jie jie|mei mei|ge ge|di di)\b")),
-    ("third_party", "colleague", re.compile(r"\bwo shi ta (tong shi|ling dao|lao ban)\b")),
-    ("third_party", "friend", re.compile(r"\bwo shi ta (peng you|tong xue)\b")),
-    ("debtor", "", re.compile(r"\bwo jiu shi\b|\bjiu shi wo\b")),
+    ("third_party", "wrong_number", re.compile(
+        r"\b(da|ta) cuo (le|dian hua)\b|\bzao cuo (ren|le)\b|\bbu ren si (ta|da|zei|lei)\b|\bmei (you )?zei (ge )?ren\b")),
+    *((("third_party", rel, re.compile(
+        rf"\bwo si {_PTA} (de )?({_folded(words)})\b|\b{_PTA} si wo (de )?({_folded(words)})\b"
+        rf"|^(wo )?si {_PTA} (de )?({_folded(words, 2)})\b")))
+      for rel, words in (("family", _FAMILY), ("colleague", _COLLEAGUE), ("friend", _FRIEND))),
+    ("third_party", "other", re.compile(rf"\bwo bu si {_PTA}\b|^{_PTA} bu zai\b|\bbu si ben ren\b")),
+    ("debtor", "", re.compile(r"\bwo jiu si\b(?! {_PTA})|\bjiu si wo\b|\bwo ben ren\b".replace("{_PTA}", _PTA))),
 )
+# 是我 heard as 思我 / 时我: only as the short answer to the identity question (one garbled syllable
+# allowed before it), like a bare 对; 那事我管不着 said later is no answer
+_PINYIN_YES = re.compile(r"^([a-z]+ )?(dui |en |jiu )?si wo\b(?! men| bu| mei| ye)(?!( [a-z]+){6})")
 
 # example answers for the encoder (what customers say, in their words); one list per reading
 SEMANTIC_EXAMPLES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -170,10 +189,12 @@ def read_answer(text: str, *, after_question: bool) -> Reading | None:
         return Reading("debtor", strength="answer")
     if after_question and _NO.search(t):
         return Reading("third_party", "other", strength="answer")
-    spoken = " ".join(syllables(t, fold=False))
+    spoken = " ".join(syllables(t))
     for kind, rel, pat in _PINYIN:
         if pat.search(spoken):
             return Reading(kind, rel, how="pinyin")
+    if after_question and _PINYIN_YES.search(spoken):
+        return Reading("debtor", strength="answer", how="pinyin")
     if _EVASIVE.search(t):
         return Reading("refused", strength="weak")
     if _OWN_DEBT.search(t) and not _THIRD_PERSON.search(t):

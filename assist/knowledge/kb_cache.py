@@ -27,11 +27,13 @@ from assist.knowledge.model import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # bump when KnowledgeBase or its parts change shape
+FORMAT = 3  # bump when KnowledgeBase or its parts change shape (3: parties on playbooks/stages/FAQs, terms)
 CHUNK = 500  # FAQs per pickled piece: one piece unpickles in milliseconds (the GIL is shared with the GUI)
 KEEP = 8  # cached KBs kept (the newest by use)
 KB_FILES = ("playbooks/*.yaml", "playbooks/*.yml", "faqs/*.yaml", "faqs/*.yml", "rules/*.yaml",
-            "rules/*.yml", "lexicon.yaml", "settings.yaml")
+            "rules/*.yml", "lexicon.yaml", "settings.yaml",
+            # read by the loader too: a compliant line a team lead adds must take effect at once
+            "compliant_lines.yaml", "out_of_scope.yaml")
 
 
 def _dir() -> Path:

@@ -226,3 +226,22 @@ def test_kb_semantics_attach_once_and_a_broken_encoder_falls_back_to_wording():
     tracker2.observe(Utterance("agent", "请问是王五先生吗"))
     assert not tracker2.observe(Utterance("customer", "内人"))
     assert tracker2.observe(Utterance("customer", "我是他老婆"))  # wording still works
+
+
+@pytest.mark.parametrize("heard,kind,relation", [
+    ("她 在 洗 澡 我是 大老 公有 事吗", "third_party", "family"),  # 她老公 heard as 大老公 (ta/da)
+    ("一 牛强 粗柴 我 实 他 同事", "third_party", "colleague"),  # 是 heard as 实 (shi/shi, another tone)
+    ("我 四 他 朋 有", "third_party", "friend"),  # 是 heard as 四 (sh/s), 友 as 有
+    ("你 大 错了 吧", "third_party", "wrong_number"),
+    ("我 不 认 试 他", "third_party", "wrong_number"),
+])
+def test_answers_read_through_recognition_errors_by_fuzzy_pinyin(heard, kind, relation):
+    r = read_answer(heard, after_question=False)
+    assert r is not None and (r.kind, r.relation) == (kind, relation) and r.how in ("pinyin", "lexical")
+
+
+def test_a_misheard_shi_wo_answers_the_question_but_is_no_statement_later():
+    r = read_answer("撒 思我", after_question=True)  # 是我 -> 思我, one garbled syllable before it
+    assert r is not None and (r.kind, r.strength, r.how) == ("debtor", "answer", "pinyin")
+    assert read_answer("那事我管不着", after_question=False) is None  # 事我 is not 是我 out of the answer
+    assert read_answer("思我们 公司", after_question=True) is None

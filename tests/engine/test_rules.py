@@ -101,13 +101,17 @@ def test_missing_self_identification_is_an_info_reminder_once():
 
 
 def test_debt_details_before_identity_confirmed():
+    """One reminder per line (details_before_verified, the party rule): the retired
+    details_before_identity rule said the same again on every such line."""
     e = AssistEngine(KB)
     r = e.process(Utterance("agent", "我是长江分期的 您的贷款已经逾期三天了"))
-    assert any(w.rule_id == "details_before_identity" for w in r.warnings)
+    assert [w.rule_id for w in r.warnings if "身份" in w.title or "本人" in w.title] == ["details_before_verified"]
+    assert not any(w.rule_id == "details_before_identity" for w in r.warnings)
     e = AssistEngine(KB)
     e.process(Utterance("agent", "您好 请问是张强先生本人吗 我是长江分期的李明"))
+    e.process(Utterance("customer", "对 是我"))
     r = e.process(Utterance("agent", "您的贷款已经逾期三天了"))
-    assert not any(w.rule_id == "details_before_identity" for w in r.warnings)
+    assert not any(w.rule_id == "details_before_verified" for w in r.warnings)
 
 
 def _seed_lines():
