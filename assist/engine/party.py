@@ -53,6 +53,8 @@ def _rx(*parts: str) -> re.Pattern:
 _RELATION_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
     (rel, _rx(
         f"(我是|我|是|这是|我们是){_TA}(们)?的?({words})",  # 我是她们班组长
+        # a word or two between: 我是她大学同学 / 我是他们公司的同事 / 我是他以前的领导
+        f"(我是|这是|我们是){_TA}(们)?的?(大学|高中|初中|小学|中学|公司|单位|厂里|部门|以前|之前|老)的?({words})",
         f"{_TA}是我的?({words})",
         f"我(是|就是)?(他|她|它)?的?({words})(啊|呀)?$" if rel == "family" else f"^我是({words})$",
     ))
@@ -127,8 +129,11 @@ _PINYIN: tuple[tuple[str, str, re.Pattern], ...] = (
         rf"|^(wo )?si {_PTA} (de )?({_folded(words, 2)})\b")))
       for rel, words in (("family", _FAMILY), ("colleague", _COLLEAGUE), ("friend", _FRIEND))),
     ("third_party", "other", re.compile(rf"\bwo bu si {_PTA}\b|^{_PTA} bu zai\b|\bbu si ben ren\b")),
-    ("debtor", "", re.compile(r"\bwo jiu si\b(?! {_PTA})|\bjiu si wo\b|\bwo ben ren\b".replace("{_PTA}", _PTA))),
+    ("debtor", "", re.compile(r"\bwo jiu si\b(?! {_PTA})|\bjiu si wo\b|\bwo ben ren\b|(?<!bu )\bsi ben ren\b"
+                              .replace("{_PTA}", _PTA))),
 )
+# evasion heard through errors: 你谁啊 / 你找她干嘛 (weak, like its lexical form)
+_PINYIN_EVASIVE = re.compile(rf"^(ni )?(si )?sui (a|ya)\b|\b(ni )?zao {_PTA} (gan ma|gan sen me|you sa si|sa si|you sen me si)\b")
 # 是我 heard as 思我 / 时我: only as the short answer to the identity question (one garbled syllable
 # allowed before it), like a bare 对; 那事我管不着 said later is no answer
 _PINYIN_YES = re.compile(r"^([a-z]+ )?(dui |en |jiu )?si wo\b(?! men| bu| mei| ye)(?!( [a-z]+){6})")
@@ -195,6 +200,8 @@ def read_answer(text: str, *, after_question: bool) -> Reading | None:
             return Reading(kind, rel, how="pinyin")
     if after_question and _PINYIN_YES.search(spoken):
         return Reading("debtor", strength="answer", how="pinyin")
+    if _EVASIVE.search(t) or _PINYIN_EVASIVE.search(spoken):
+        return Reading("refused", strength="weak", how="lexical" if _EVASIVE.search(t) else "pinyin")
     if _EVASIVE.search(t):
         return Reading("refused", strength="weak")
     if _OWN_DEBT.search(t) and not _THIRD_PERSON.search(t):

@@ -245,3 +245,14 @@ def test_a_misheard_shi_wo_answers_the_question_but_is_no_statement_later():
     assert r is not None and (r.kind, r.strength, r.how) == ("debtor", "answer", "pinyin")
     assert read_answer("那事我管不着", after_question=False) is None  # 事我 is not 是我 out of the answer
     assert read_answer("思我们 公司", after_question=True) is None
+
+
+@pytest.mark.parametrize("heard,kind,relation", [
+    ("不是 我是她大学同学 她把电话给我了", "third_party", "friend"),  # a word between 她 and the relation
+    ("我是他们公司的同事", "third_party", "colleague"),
+    ("喂喂 信号不好 对对 是 奔 人", "debtor", ""),  # 是本人 heard as 是奔人
+    ("你随 啊 你 照她杆 嘛", "refused", ""),  # 你谁啊 你找她干嘛, misheard
+])
+def test_more_answers_through_words_between_and_misheard(heard, kind, relation):
+    r = read_answer(heard, after_question=True)
+    assert r is not None and (r.kind, r.relation) == (kind, relation)
