@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from assist.engine.calibration import (
-    CONFIDENT, FAQ_W_LEX, FAQ_W_SEM, FUSED_SHOW, LEX_ALONE, LEX_CANDIDATES, MIN_CONTENT_CHARS,
-    MIN_SYLLABLES, OOS_MARGIN, PARTIAL_EXTRA, PLAYBOOK_BONUS, PREFER_OWN_WITHIN, RUNNER_MARGIN,
-    SEM_CANDIDATES, SHOW_THRESHOLD, STRONG_MATCH, stretch,
+    CONFIDENT, FAQ_W_LEX, FUSED_FIRM, FAQ_W_SEM, FUSED_SHOW, LEX_ALONE, LEX_CANDIDATES, MIN_CONTENT_CHARS,
+    MIN_SYLLABLES, PARTIAL_EXTRA, PLAYBOOK_BONUS, PREFER_OWN_WITHIN, RUNNER_MARGIN,
+    SEM_CANDIDATES, SHOW_THRESHOLD, STRONG_MATCH, oos_margin_needed, stretch,
 )
 from assist.engine.index import PhraseIndex
 from assist.engine.lexicon import Lexicon
@@ -112,10 +112,11 @@ class FaqMatcher:
         runner = cands[1].score if len(cands) > 1 else 0.0
         show = (best.lexical >= LEX_ALONE or (
             best.score >= FUSED_SHOW
-            and best.semantic - oos_cos >= OOS_MARGIN
+            and best.semantic - oos_cos >= oos_margin_needed(best.score)
             and (best.score - runner >= RUNNER_MARGIN or best.score >= CONFIDENT)))
-        # the decision is about the best candidate; others that clear FUSED_SHOW are shown beside it
-        return cands, (min(FUSED_SHOW, best.score) if show else float("inf"))
+        # the decision is about the best candidate; others that clear FUSED_FIRM are shown beside it
+        # (a runner-up as weak as the weakest shown best would be noise next to it)
+        return cands, (min(FUSED_FIRM, best.score) if show else float("inf"))
 
 
 def _prefer_own(cands: list[_Candidate], own: dict[int, float], threshold: float) -> list[_Candidate]:

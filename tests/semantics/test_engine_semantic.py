@@ -116,3 +116,31 @@ def test_analyze_with_encoder_is_quiet(tmp_path):
     p = _analyze(tmp_path, {})
     assert p.returncode == 0 and p.stderr == ""
     assert json.loads(p.stdout)["faq"][0]["id"] == "car.transfer"
+
+
+def test_question_garbled_by_the_recognizer_still_finds_its_faq(kb, semantics):
+    """Homophones, dropped and inserted characters (what a recognizer at ~20 % character
+    error rate writes): the fused score falls below the firm threshold, yet the card shows,
+    because the line is still clearly further from small talk than from the FAQ."""
+    from assist.engine.calibration import FUSED_FIRM
+
+    engine = AssistEngine(kb, semantics=semantics)
+    garbled = "策上个 听 位 的东 隙 我全 还完 呢能 给 拆 不"  # 车上那个定位的东西 我全还完了能给拆不
+    r = engine.process(Utterance("customer", garbled))
+    assert shown(r)[:1] == ["car.gps"]
+    assert r.faq[0].score < FUSED_FIRM  # the sliding margin, not the old single threshold, shows it
+    for text, faq in [("保 险我 想 自己 找地方买 行 不行", "car.insurance"), ("还款 那 天 思 几号 来着", "car.due_day")]:
+        assert shown(engine.process(Utterance("customer", text)))[:1] == [faq], text
+
+
+def test_garbled_small_talk_stays_silent(kb, semantics):
+    engine = AssistEngine(kb, semantics=semantics)
+    for text in ["喂 位 你 那变 听的 间 吗", "我 正 在 开 册 呢", "哎 呀 今 天 真 冷"]:
+        assert shown(engine.process(Utterance("customer", text))) == [], text
+
+
+def test_weaker_match_needs_a_wider_margin_from_small_talk():
+    from assist.engine.calibration import FUSED_FIRM, FUSED_SHOW, OOS_MARGIN, oos_margin_needed
+
+    assert oos_margin_needed(FUSED_FIRM) == oos_margin_needed(0.9) == OOS_MARGIN
+    assert oos_margin_needed(FUSED_SHOW) > oos_margin_needed((FUSED_SHOW + FUSED_FIRM) / 2) > OOS_MARGIN
