@@ -25,6 +25,17 @@ callers turn those into a message and an exit code.
 
 ``on_problem`` runs on the writer thread, outside every lock, so it may publish
 on the same Call (the recorder ignores StoreProblem events).
+
+The panel's writes go the same way: ``save_notes``, ``acknowledge``,
+``mark_used`` and ``set_identity`` (GUI thread) only build a record and queue it,
+never touching SQLite, so a locked store cannot stall the panel; they are
+journalled and replayed like utterances. A record whose row is not stored yet
+(a warning acknowledged on a partial) waits in the writer and is retried after
+the session's next utterances; an acknowledgement is given up once the final of
+its segment is stored without that warning (the engine withdrew it), the rest
+when the next call begins. ``on_done(saved, message)`` (writer thread: hand it
+to the GUI with a queued signal) says when notes are in the store, or that they
+wait in the journal because the store refuses writes.
 """
 from __future__ import annotations
 
@@ -69,6 +80,9 @@ class SessionRecorder:
         self._done = threading.Condition()
         self._spool = Spool(spool_path(store.path), store._key)
         self._spool_pending = 0
+        self._on_done: dict[str, Callable[[bool, str], None]] = {}  # record key -> panel callback
+        self._told_waiting: set[str] = set()  # keys whose callback heard "journalled, not in the store yet"
+        self._unmatched: list[dict] = []  # panel records whose rows are not stored yet (writer thread only)
         self.set_aside = 0
         self.sanitised = 0
         self._trouble_since: float | None = None
@@ -117,6 +131,41 @@ class SessionRecorder:
                 self._submitted += 1
                 seq = self._submitted
             self._inbox.put((seq, record))
+
+    # the panel's writes (GUI thread): a record on the queue, nothing else
+
+    def save_notes(self, session_id: str, text: str,
+                   on_done: Callable[[bool, str], None] | None = None) -> bool:
+        """Queue the call's notes (replacing earlier ones); False if the recorder is closed."""
+        return self._submit(lambda n: writes.notes(session_id, text, self._key(f"p{n}")), on_done)
+
+    def acknowledge(self, session_id: str, rule_id: str, segment: str,
+                    on_done: Callable[[bool, str], None] | None = None) -> bool:
+        """Queue the agent's acknowledgement of the ``rule_id`` warning on utterance ``segment``."""
+        at = self._clock()
+        return self._submit(lambda n: writes.acknowledge(session_id, rule_id, segment, self._key(f"p{n}"), at=at),
+                            on_done)
+
+    def mark_used(self, session_id: str, kind: str, ref: str) -> bool:
+        """Queue "the agent used this": an FAQ answer (``kind`` 'faq', ``ref`` its id) or a line (its text)."""
+        return self._submit(lambda n: writes.used(session_id, kind, ref, self._key(f"p{n}")), None)
+
+    def set_identity(self, session_id: str, agent_id: str | None, case_id: str | None) -> bool:
+        """Queue the agent and case id of the call (``None`` leaves a field as it is)."""
+        return self._submit(lambda n: writes.identity(session_id, agent_id, case_id, self._key(f"p{n}")), None)
+
+    def _submit(self, build: Callable[[int], dict], on_done: Callable[[bool, str], None] | None) -> bool:
+        with self._lock:
+            if self._closed:
+                return False
+            with self._done:
+                self._submitted += 1
+                seq = self._submitted
+            record = build(seq)
+            if on_done is not None:
+                self._on_done[record["key"]] = on_done
+            self._inbox.put((seq, record))
+        return True
 
     def flush(self, timeout: float | None = 10.0) -> bool:
         """Wait until everything queued so far is durable (in the store or the journal); True if so.
@@ -288,13 +337,70 @@ class SessionRecorder:
             self._done.notify_all()
 
     def _apply(self, record: dict) -> None:
+        """Write one record (from memory or the journal); then the panel records waiting for its rows."""
         sanitise = writes.needs_sanitising(record)
-        self.store.apply(record)
+        result = self.store.apply(record)
+        op = record.get("op")
+        if op in writes.PANEL_OPS:
+            if result:
+                self._finished(record, True)
+            else:  # its row is not stored yet: after the session's next utterance
+                self._unmatched.append(record)
+        elif op == "utterance" and self._unmatched:
+            self._retry_unmatched(record["sid"], record["u"]["segment"])
+        elif op == "begin" and self._unmatched:  # a new call: what the last one never matched is given up
+            for r in self._unmatched:
+                self._finished(r, False, "这次通话没有存入通话记录库，未能保存")
+            self._unmatched = []
         if sanitise:
             self.sanitised += 1
             self._report([StoreProblem(
                 f"{writes.describe(record)}含有无法保存的字符，已替换为“\ufffd”后保存；本次通话其余内容照常保存。",
                 fix="无需处理；如需核对原话，请查看录音。")])
+
+    def _retry_unmatched(self, sid: str, segment: str) -> None:
+        waiting, self._unmatched = self._unmatched, []
+        for r in waiting:
+            if r["sid"] != sid:
+                self._unmatched.append(r)
+                continue
+            try:
+                changed = self.store.apply(r)
+            except driver.OperationalError + (StoreError,):  # store refuses again: the next utterance retries
+                self._unmatched.append(r)
+                continue
+            except SetAside as e:
+                log.warning("panel write %s dropped: %s", r.get("op"), e)
+                self._finished(r, False, f"数据库拒绝保存：{e}")
+                continue
+            if changed:
+                self._finished(r, True)
+            elif not (r["op"] == "ack" and r["segment"] == segment):
+                self._unmatched.append(r)
+            # else: the final of that segment is stored without the warning: the engine withdrew it
+
+    def _finished(self, record: dict, saved: bool, message: str = "") -> None:
+        key = record.get("key", "")
+        self._told_waiting.discard(key)
+        callback = self._on_done.pop(key, None)
+        if callback is not None:
+            self._call_back(callback, saved, message)
+
+    def _tell_waiting(self, records) -> None:
+        """Panel records held up by the outage: their callbacks hear it once (they are not lost)."""
+        for r in records:
+            key = r.get("key", "")
+            callback = self._on_done.get(key)
+            if callback is not None and key not in self._told_waiting:
+                self._told_waiting.add(key)
+                self._call_back(callback, False, "记录库暂时写不进去，已暂存，恢复后自动保存")
+
+    @staticmethod
+    def _call_back(callback: Callable[[bool, str], None], saved: bool, message: str) -> None:
+        try:
+            callback(saved, message)
+        except Exception:  # a broken view must not stop recording
+            log.exception("panel write callback failed")
 
     def _set_aside(self, record: dict, reason: str) -> None:
         self.set_aside += 1
@@ -312,9 +418,10 @@ class SessionRecorder:
         # the journal holds older records than memory: replay it first
         if self._spool_pending:
             try:
-                done, aside = replay(self._spool, self.store.apply)
+                done, aside = replay(self._spool, self._apply)
             except driver.OperationalError + (StoreError,) as e:
                 self._trouble(e)
+                self._tell_waiting(r for _, r in backlog)
                 self._spill(backlog)
                 return
             self.set_aside += aside
@@ -326,9 +433,11 @@ class SessionRecorder:
                 self._apply(record)
             except driver.OperationalError + (StoreError,) as e:
                 self._trouble(e)
+                self._tell_waiting(r for _, r in backlog)
                 break
             except SetAside as e:
                 self._set_aside(record, str(e))
+                self._finished(record, False, f"数据库拒绝保存：{e}")
             backlog.popleft()
             self._mark(seq, saved=1)
         if not backlog and not self._spool_pending:

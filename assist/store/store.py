@@ -205,6 +205,8 @@ class SessionStore:
                 " VALUES (?,?,?,?,?,?,?)",
                 (r["sid"], e["before_line"], e["kind"], e["relation"], e["at_s"], r["recorded_at"], r["key"]))
             return None
+        if op in writes.PANEL_OPS:
+            return self._apply_panel(db, r)
         if op != "utterance":
             raise SetAside(f"未知的记录类型 {op!r}")
         done = db.execute("SELECT id FROM utterances WHERE write_key=?", (r["key"],)).fetchone()
@@ -246,6 +248,31 @@ class SessionStore:
         if r.get("playbook_id"):
             db.execute("UPDATE sessions SET playbook_id=? WHERE id=?", (r["playbook_id"], sid))
         return uid
+
+    def _apply_panel(self, db, r: dict) -> int:
+        """A panel write (writes.PANEL_OPS); returns the rows it changed (0: its row is not stored yet)."""
+        op, sid = r["op"], r["sid"]
+        if op == "notes":  # an agent types numbers into notes too: masked like utterances
+            return db.execute("UPDATE sessions SET notes=? WHERE id=?", (self._text(r["text"]), sid)).rowcount
+        if op == "identity":
+            return db.execute("UPDATE sessions SET agent_id=coalesce(?, agent_id), case_id=coalesce(?, case_id)"
+                              " WHERE id=?", (r["agent_id"], r["case_id"], sid)).rowcount
+        if op == "used":
+            if r["kind"] == "faq":
+                sql = "UPDATE faq_hits SET used=1 WHERE session_id=? AND faq_id=?"
+            else:
+                sql = "UPDATE suggestions SET used=1 WHERE session_id=? AND text=?"
+            return db.execute(sql, (sid, r["ref"])).rowcount
+        # ack: acknowledged already (a journal replayed twice) counts as done, not as "not stored yet"
+        row = db.execute(
+            "SELECT w.id, w.acknowledged FROM warnings w JOIN utterances u ON u.id = w.utterance_id"
+            " WHERE w.session_id=? AND w.rule_id=? AND u.segment=? ORDER BY w.acknowledged, w.id LIMIT 1",
+            (sid, r["rule_id"], r["segment"])).fetchone()
+        if row is None:
+            return 0
+        if not row[1]:
+            db.execute("UPDATE warnings SET acknowledged=1, acknowledged_at=? WHERE id=?", (r["at"], row[0]))
+        return 1
 
     # direct writes, for tests and tools; the live path goes through SessionRecorder
 

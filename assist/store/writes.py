@@ -10,6 +10,14 @@ Every record carries a ``key`` unique to that write, so a record applied twice
 ``sanitised(record)`` is the fallback for a record the database refuses to bind
 (a lone surrogate from a broken decoder, a NUL): every string with such
 characters replaced by U+FFFD. Pure functions; any thread.
+
+The panel's own writes (notes, a warning acknowledged, an answer or line marked
+used, agent and case id) are records too (``PANEL_OPS``), so they take the same
+queue, journal and replay as the call's utterances and the GUI thread never
+waits on SQLite. They change rows that may not exist yet (the agent acknowledges
+a warning shown on a partial, before its final is stored): the store returns how
+many rows they changed, and the recorder retries a record that changed none
+after the session's next utterances.
 """
 from __future__ import annotations
 
@@ -77,6 +85,27 @@ def end(event: CallEnded, session_id: str, key: str) -> dict:
             "interrupted": bool(event.interrupted)}
 
 
+PANEL_OPS = frozenset({"notes", "ack", "used", "identity"})
+
+
+def notes(session_id: str, text: str, key: str) -> dict:
+    return {"op": "notes", "key": key, "sid": session_id, "text": text}
+
+
+def acknowledge(session_id: str, rule_id: str, segment: str, key: str, *, at: float) -> dict:
+    """The first unacknowledged warning of ``rule_id`` on the utterance of ``segment``."""
+    return {"op": "ack", "key": key, "sid": session_id, "rule_id": rule_id, "segment": segment, "at": at}
+
+
+def used(session_id: str, kind: str, ref: str, key: str) -> dict:
+    """An FAQ answer (``kind`` 'faq', ``ref`` its id) or a script line (``ref`` its text) the agent used."""
+    return {"op": "used", "key": key, "sid": session_id, "kind": "faq" if kind == "faq" else "line", "ref": ref}
+
+
+def identity(session_id: str, agent_id: str | None, case_id: str | None, key: str) -> dict:
+    return {"op": "identity", "key": key, "sid": session_id, "agent_id": agent_id, "case_id": case_id}
+
+
 def needs_sanitising(record) -> bool:
     if isinstance(record, str):
         return bool(_UNSTORABLE.search(record))
@@ -101,7 +130,8 @@ def sanitised(record):
 def describe(record: dict) -> str:
     """A short Chinese description of a record for messages (never its text: it may hold personal data)."""
     names = {"begin": "通话开始", "utterance": "一句话", "call_event": "设备事件", "end": "通话结束",
-             "party": "对方身份设定"}
+             "party": "对方身份设定",
+             "notes": "通话笔记", "ack": "警示确认", "used": "已采用的提示", "identity": "坐席和案件编号"}
     return names.get(str(record.get("op")), "一条记录")
 
 

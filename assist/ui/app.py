@@ -113,6 +113,7 @@ class CallController(QObject):
     live_failed = Signal(str, str, str)  # kind, message, fix; emitted from the listener start thread
     _store_opened = Signal(object, object)  # Recording or AssistError, ledger or LedgerError; opener -> GUI
     _vectors_status = Signal(str, str)  # state, text; from the KB-vectors worker
+    notes_saved = Signal(bool, str)  # saved?, why not; emitted from the recorder's writer thread
 
     def __init__(self, panel: Panel, *, kb_dir: str | Path | None = None, open_store: bool = True,
                  demo: bool = False, demo_speed: float = 2.0, demo_fast: bool = False,
@@ -134,10 +135,7 @@ class CallController(QObject):
         self.recording: Recording | None = None  # the store and its recorder, from assist.assembly
         self.browser: KbBrowser | None = None
         self.review: ReviewWindow | None = None
-        self._acks_waiting: list[tuple[str, PendingWarning]] = []
         self._pending_start: tuple[str, bool | None] | None = None  # F8 while the KB loads
-        self._used_waiting: list[tuple[str, str, str, str]] = []
-        self._identity_waiting: tuple[str, str, str] | None = None
 
         self.bridge = EventBridge(self)
         b = self.bridge
@@ -145,7 +143,6 @@ class CallController(QObject):
         b.call_ended.connect(panel.on_call_ended, Q)
         b.call_ended.connect(self._on_call_ended, Q)
         b.result.connect(panel.on_result, Q)
-        b.result.connect(self._retry_acks, Q)
         b.level.connect(panel.on_level, Q)
         b.device_problem.connect(panel.on_device_problem, Q)
         b.store_problem.connect(panel.on_store_problem, Q)
@@ -172,6 +169,7 @@ class CallController(QObject):
         self.ledger: ContactLedger | None = None
         self.ledger_recorder: LedgerRecorder | None = None
         self.live_failed.connect(self._on_live_failed, Q)
+        self.notes_saved.connect(panel.mark_notes_saved, Q)
 
         # the KB's sentence vectors: built on a worker after each KB load, given to every call
         # (made in begin_loading: assist.assembly brings the engine in, which the first paint must not wait for)
@@ -488,54 +486,26 @@ class CallController(QObject):
             self.start(self.panel.selected_playbook(), demo=True)
 
     # -- store writes from the panel --------------------------------------------------------------
+    # Queued for the recorder's writer thread (journalled if the store is locked): the GUI thread
+    # never waits on SQLite. A row not stored yet (a warning acknowledged on a partial) is retried
+    # there after the call's next utterances.
 
     def save_notes(self, session_id: str, text: str) -> None:
-        if self.store is None:
+        if self.recorder is None:
             self.panel.mark_notes_saved(False, "记录库不可用")
             return
-        from assist.store import StoreError
-
-        try:
-            self.store.set_notes(session_id, text)
-        except (StoreError, sqlite3.Error) as e:
-            self.panel.mark_notes_saved(False, str(e))
-            return
-        self.panel.mark_notes_saved(True)
+        if not self.recorder.save_notes(session_id, text, on_done=self.notes_saved.emit):
+            self.panel.mark_notes_saved(False, "记录库已关闭")
 
     def mark_used(self, session_id: str, kind: str, key: str, text: str) -> None:
-        """The agent copied the answer or the next line: mark it used in the store, so review shows it.
-
-        A copy made on a partial result may come before its final is stored: retried on the next final.
-        """
-        if self.store is None or not session_id:
-            return
-        if not self._mark_used_in_store(session_id, kind, key, text):
-            self._used_waiting.append((session_id, kind, key, text))
-
-    def _mark_used_in_store(self, session_id: str, kind: str, key: str, text: str) -> bool:
-        from assist.store import StoreError
-
-        assert self.store is not None  # mark_used checks; the waiting list is only filled with a store
-        try:
-            if kind == "faq":
-                return self.store.mark_faq_used(session_id, key) > 0
-            return self.store.mark_suggestion_used(session_id, text.split("\n\n")[0]) > 0
-        except (StoreError, sqlite3.Error) as e:
-            log.warning("could not mark the suggestion used: %s", e)
-            return True  # nothing to retry against
+        """The agent copied the answer or the next line: mark it used in the store, so review shows it."""
+        if self.recorder is not None and session_id:
+            self.recorder.mark_used(session_id, kind, key if kind == "faq" else text.split("\n\n")[0])
 
     def save_identity(self, session_id: str, agent_id: str, case_id: str) -> None:
-        """Agent and case id onto the session; until its row is written (recorder thread), kept and retried."""
-        if self.store is None or not session_id:
-            return
-        from assist.store import StoreError
-
-        try:
-            self.store.set_call_identity(session_id, agent_id, case_id)
-            self._identity_waiting = None
-        except (StoreError, sqlite3.Error) as e:  # e.g. no such session yet
-            log.info("call identity not stored yet: %s", e)
-            self._identity_waiting = (session_id, agent_id, case_id)
+        """Agent and case id onto the session."""
+        if self.recorder is not None and session_id:
+            self.recorder.set_identity(session_id, agent_id, case_id)
 
     def toggle_pause(self) -> None:
         """Ctrl+P: pause or resume listening, if the listener can (the demo player pauses too)."""
@@ -551,43 +521,8 @@ class CallController(QObject):
         self.panel.status.setText("已暂停收音 · Ctrl+P 继续" if not paused else "继续收音")
 
     def acknowledge(self, session_id: str, item: PendingWarning) -> None:
-        if self.store is None or not session_id:
-            return
-        if not self._ack_in_store(session_id, item):
-            # The final utterance carrying this warning is not stored yet (agent clicked on a partial).
-            self._acks_waiting.append((session_id, item))
-
-    def _retry_acks(self, result, _stamp=0.0) -> None:
-        if self._identity_waiting is not None and result.utterance.final:
-            self.save_identity(*self._identity_waiting)
-        if self._used_waiting and result.utterance.final:
-            waiting, self._used_waiting = self._used_waiting, []
-            for args in waiting:
-                if not self._mark_used_in_store(*args):
-                    self._used_waiting.append(args)
-        if self._acks_waiting and result.utterance.final:
-            acks, self._acks_waiting = self._acks_waiting, []
-            for sid, item in acks:
-                if not self._ack_in_store(sid, item) and item.segment != result.utterance.segment:
-                    self._acks_waiting.append((sid, item))
-
-    def _ack_in_store(self, session_id: str, item: PendingWarning) -> bool:
-        from assist.store import StoreError
-
-        if self.store is None:
-            return True  # nothing to record it in, nothing to retry
-        try:
-            utts = {u["id"]: u for u in self.store.utterances(session_id)}
-            for row in self.store.warnings(session_id):
-                u = utts.get(row["utterance_id"])
-                if (row["rule_id"] == item.warning.rule_id and not row["acknowledged"]
-                        and u is not None and u["segment"] == item.segment):
-                    self.store.acknowledge_warning(row["id"])
-                    return True
-        except (StoreError, sqlite3.Error) as e:
-            log.warning("could not record the acknowledgement: %s", e)
-            return True  # nothing to retry against
-        return False
+        if self.recorder is not None and session_id:
+            self.recorder.acknowledge(session_id, item.warning.rule_id, item.segment)
 
     # -- other windows ----------------------------------------------------------------------------
 
@@ -674,6 +609,7 @@ def run_demo(kb_dir: str | None = None, *, fast: bool = False, speed: float = 2.
                 QTimer.singleShot(int(quit_after * 1000), app.quit)
 
         ctl.bridge.call_started.connect(quit_later, Q)
+
         def quit_if_no_kb(_message: str) -> None:
             if ctl.kb is None:
                 quit_later()

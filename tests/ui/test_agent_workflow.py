@@ -65,6 +65,7 @@ def test_copy_marks_the_answer_used_in_the_store(qtbot, demo, panel):
     panel.copy_next_line()
     demo.player.resume()
     qtbot.waitUntil(lambda: not demo.in_call, timeout=15000)
+    assert demo.recorder.wait_saved()  # queued for the recorder's writer thread, like utterances
     hits = demo.store.faq_hits(panel.session_id)
     assert any(h["faq_id"] == faq_id and h["used"] for h in hits)
     assert any(s["used"] for s in demo.store.suggestions(panel.session_id))

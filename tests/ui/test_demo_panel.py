@@ -62,6 +62,7 @@ def test_acknowledgement_and_notes_reach_the_store(qtbot, demo, panel):
     qtbot.mouseClick(panel.warning_banner.ack_button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
     assert not panel.warning_banner.isVisible()
     assert panel.frame.property("flash") == "false"
+    assert demo.recorder.wait_saved()  # queued for the recorder's writer thread, like utterances
     acked = [r for r in store.warnings(sid) if r["acknowledged"]]
     assert len(acked) == 1 and "个人账户" in acked[0]["said"]
 
