@@ -91,9 +91,12 @@ def register(sub) -> None:
     _add_db_option(a)
     a.set_defaults(func=cmd_rekey)
 
-    a = ssub.add_parser("key", help="加密密钥：status 查看，export 备份给团队主管，import 导入备份")
-    a.add_argument("key_action", choices=("status", "export", "import"), metavar="status|export|import")
+    a = ssub.add_parser("key", help="加密密钥：status 查看，list 列出各密钥及需要它的文件，export 备份给团队主管，"
+                                    "import 导入备份，retire 停用不再需要的旧密钥")
+    a.add_argument("key_action", choices=("status", "list", "export", "import", "retire"),
+                   metavar="status|list|export|import|retire")
     a.add_argument("file", nargs="?", metavar="FILE", help="export 写入的文件 / import 读取的文件")
+    a.add_argument("--yes", "-y", action="store_true", help="retire 时不再询问")
     _add_db_option(a)
     a.set_defaults(func=cmd_key)
 
@@ -393,7 +396,8 @@ def cmd_rekey(args) -> int:
     from assist.store.opening import rekey
 
     def run(store):
-        print(f"将为 {store.path} 生成新密钥并重新加密。旧密钥会保留，用于打开还没换过的记录库（如演示库）。")
+        print(f"将为 {store.path} 生成新密钥并重新加密。旧密钥会保留，用于打开还没换过的记录库（如演示库）；"
+              f"之后可用 assist sessions key retire 停用。")
         if not confirm("现在换密钥吗？", args.yes, "没有换密钥：无法在这里确认（不是交互终端）。确实要换请加 --yes。"):
             print("未换密钥")
             return 1
@@ -417,6 +421,10 @@ def cmd_key(args) -> int:
             if chain.warning:
                 print(f"注意：{chain.warning}")
             return 0
+        if args.key_action == "list":
+            return _key_list(args)
+        if args.key_action == "retire":
+            return _key_retire(args)
         if not args.file:
             raise UsageError(f"assist sessions key {args.key_action} 需要一个文件名")
         if args.key_action == "export":
@@ -449,11 +457,114 @@ def cmd_key(args) -> int:
         raise UsageError(str(e)) from None
 
 
+def _keyed_files(args):
+    from assist.store import default_db_path
+    from assist.store.key_files import default_store_paths, find_files
+    from assist.store.keys import load_keys
+
+    chain = load_keys()
+    paths = default_store_paths(_store_path(args) or default_db_path())
+    return chain, paths, find_files(paths, chain.keys)
+
+
+def _key_list(args) -> int:
+    """``key list``: every key (by fingerprint, never the key), and the files that need it."""
+    from assist.store.key_files import fingerprint, retirable
+
+    chain, _paths, files = _keyed_files(args)
+    print(f"密钥保存在：{chain.location}；共 {len(chain.keys)} 把（按指纹列出，指纹不泄露密钥本身）。")
+    for i, key in enumerate(chain.keys):
+        users = [f for f in files if f.key == key]
+        if i == 0:
+            state = "当前密钥（新内容都用它加密）"
+        elif users:
+            state = "旧密钥，仍有文件需要它"
+        else:
+            state = "旧密钥，已没有文件需要它，可以停用"
+        print(f"  密钥 {fingerprint(key)}：{state}")
+        for f in users:
+            print(f"    {f.label}：{f.path}" + ("（正在被运行中的 assist 使用）" if f.in_use else ""))
+    lost = [f for f in files if f.key is None]
+    if lost:
+        print("以下文件用本机的任何密钥都打不开（文件头已损坏，或是用别处的密钥加密的；后者可用 "
+              "assist sessions key import 导入团队主管保存的密钥）：")
+        for f in lost:
+            print(f"    {f.label}：{f.path}")
+    if retirable(chain.keys, files):
+        print("运行 assist sessions key retire 可停用不再需要的旧密钥。")
+    elif len(chain.keys) > 1:
+        print("运行 assist sessions key retire 会先把仍需要旧密钥的文件改用当前密钥加密，再停用旧密钥。")
+    return 0
+
+
+def _key_retire(args) -> int:
+    """``key retire``: move every file still on an older key to the newest, then drop the keys none needs."""
+    from assist.store import StoreError, open_store
+    from assist.store.key_files import CannotMove, fingerprint, move_forward, retirable
+    from assist.store.keys import load_keys, save_keys
+
+    chain, paths, files = _keyed_files(args)
+    if chain.backend == "env":
+        raise UsageError("密钥来自环境变量 ASSIST_STORE_KEY，assist 不保存、也不能停用它；请在部署配置中管理密钥。")
+    if len(chain.keys) < 2:
+        print("只有一把密钥（当前使用的），没有可停用的旧密钥。")
+        return 0
+    current = chain.keys[0]
+    to_move = [f for f in files if f.key is not None and f.key != current]
+    print(f"密钥保存在：{chain.location}；共 {len(chain.keys)} 把，其中 {len(chain.keys) - 1} 把旧密钥。")
+    if to_move:
+        print("将先把下列文件改用当前密钥重新加密（内容不变，全程不以明文落盘）：")
+        for f in to_move:
+            print(f"  {f.label}：{f.path}")
+    print("然后从密钥记录中删除已没有文件需要的旧密钥。删除后，用旧密钥加密、又不在本机的副本"
+          "（如以前复制走的备份）只能用团队主管保存的密钥备份打开。")
+    if not confirm("现在停用旧密钥吗？", args.yes,
+                   "没有停用：无法在这里确认（不是交互终端）。确实要停用请加 --yes。"):
+        print("未停用")
+        return 1
+    kept_why: list[str] = []
+    for f in to_move:
+        assert f.key is not None
+        if f.in_use:
+            kept_why.append(f"{f.label} {f.path} 正被运行中的 assist 使用：关闭 assist 后再运行本命令")
+            continue
+        try:
+            if f.kind in ("store", "demo"):
+                open_store(f.path).close()  # opening moves a store to the newest key (and replays its journals)
+            else:
+                move_forward(f.path, f.key, current)
+        except (StoreError, CannotMove) as e:
+            hint = ("先运行 assist sessions recover 救回其中的记录，确认后删除该文件，再运行本命令"
+                    if f.kind == "set_aside" else "处理后再运行本命令")
+            kept_why.append(f"{f.label} {f.path} 无法改用当前密钥（{e}）：{hint}")
+    chain = load_keys()
+    _chain, _paths, files = _keyed_files(args)
+    retire = retirable(chain.keys, files)
+    kept = [k for k in chain.keys[1:] if k not in retire]
+    if retire:
+        chain.keys = [k for k in chain.keys if k not in retire]
+        save_keys(chain)
+    names = "、".join(fingerprint(k) for k in retire)
+    what = (f"停用 {len(retire)} 把旧密钥（指纹 {names}）" if retire else "没有停用旧密钥") + (
+        f"；仍保留 {len(kept)} 把（仍有文件需要）" if kept else "")
+
+    def run(store):
+        store.audit("key retire", what, len(retire))
+        return 0
+    _run(args, run)
+    print(f"{what}（已记入审计记录）。")
+    for why in kept_why:
+        print(f"  {why}")
+    if retire:
+        print("请运行 assist sessions key export 文件，把现在的密钥交给团队主管，替换旧的密钥备份。")
+    return 0 if not kept else 1
+
+
 def cmd_audit(args) -> int:
     if args.limit < 1:
         raise UsageError("--limit 至少为 1")
     names = {"export": "导出", "delete": "删除", "purge": "清理", "recover": "恢复", "rekey": "换密钥",
-             "key export": "导出密钥", "retention": "保留策略"}
+             "key export": "导出密钥", "key retire": "停用旧密钥", "retention": "保留策略"}
 
     def run(store):
         from rich.markup import escape

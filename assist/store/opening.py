@@ -246,8 +246,17 @@ def _connect_store(path: Path, explicit: bool, notes: list[str]):
     return connect(path, writer=True, key=_current(chain)), chain
 
 
-def _replay_leftovers(store: SessionStore, notes: list[str]) -> None:
+def _replay_leftovers(store: SessionStore, notes: list[str], keys: list[str] | None = None) -> None:
+    from assist.store.key_files import CannotMove, key_of, move_forward
+
     for p in leftover_spools(store.path):
+        old = key_of(p, keys[1:]) if keys and len(keys) > 1 else None
+        if old is not None:  # written before a rekey: moved to the store's key first, then replayed
+            try:
+                move_forward(p, old, store._key)
+            except CannotMove as e:
+                notes.append(f"上次未写完的暂存文件 {p} 无法改用当前密钥（{e}），已原样保留。")
+                continue
         spool = Spool(p, store._key)
         try:
             replay(spool, store.apply)
@@ -299,7 +308,7 @@ def open_store(path: str | Path | None = None, *, mask: bool | None = None) -> S
     # the connection now uses the newest key (an older one was moved forward at open)
     store = SessionStore(path, conn, key=_current(chain), mask=mask, key_warning=chain.warning)
     try:
-        _replay_leftovers(store, notes)
+        _replay_leftovers(store, notes, chain.keys)
         store.interrupted_at_open = close_interrupted(store.db)
     except driver.OperationalError as e:  # read-only file: still readable for review
         log.warning("could not finish opening %s: %s", path, e)
