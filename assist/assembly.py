@@ -23,6 +23,7 @@ model (seconds), so the panel calls it from a worker thread.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import weakref
@@ -180,10 +181,34 @@ class KbVectors:
             self._say("ready", "语义理解已就绪")
 
 
+_heap_settled = False
+
+
+def settle_heap() -> None:
+    """Before the first call of the process: collect what loading left behind, freeze what is alive.
+
+    What is alive then (the knowledge base, its indexes, the store) outlives the call; frozen
+    (``gc.freeze``), a full collection during a call does not walk it. Unfrozen, such a
+    collection held the GIL for 90–140 ms (under load) in the middle of an utterance: the one
+    late suggestion of the store's lock benchmark (bench/bench_store.py [b]). Once per process:
+    the terminal commands make one call; the panel's KB loader freezes each KB it loads itself
+    (ui/kb_watcher.py), and freezing again at every call would make whatever is alive then and
+    becomes cyclic garbage later uncollectable. A call's engine is built after this, so it stays
+    collectable when the call ends. Caller's thread.
+    """
+    global _heap_settled
+    if _heap_settled:
+        return
+    _heap_settled = True
+    gc.collect()
+    gc.freeze()
+
+
 def make_call(kb: KnowledgeBase, playbook_id: str | None = None, subscribers: Iterable = (),
               recording: Recording | None = None, vectors: KbVectors | None = None) -> Call:
     """Engine + ``Call``; the recorder (if any) hears every event after the other subscribers.
     ``vectors``: the KB's sentence vectors, now or when built (else the call is lexical-only)."""
+    settle_heap()
     engine = make_engine(kb, playbook_id)
     if vectors is not None:
         vectors.attach(engine)

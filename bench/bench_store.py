@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import io
 import json
 import os
@@ -194,6 +195,10 @@ def replay_call(store, lines, gap_s: float, lock_seconds: float | None) -> dict:
     from assist.knowledge import load_kb
 
     kb = load_kb()
+    # as the panel's KB loader and assembly.settle_heap do: the KB, alive all day, is frozen so a full
+    # collection mid-call does not walk it (unfrozen: a 90-140 ms GIL hold, the late suggestion here)
+    gc.collect()
+    gc.freeze()
     problems = []
     rec = SessionRecorder(store, on_problem=problems.append)
     got = []

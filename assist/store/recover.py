@@ -1,14 +1,21 @@
 """Salvage: copy every readable row of a damaged store (one set aside at open) into the live one.
 
-SQLite's recovery extension and the CLI's ``.recover`` are not available in the
-drivers we ship (no sqlite_dbpage), and ``.dump`` stops at the first bad page.
+SQLite's recovery extension and the CLI's ``.recover`` are not available to us
+(checked 2026-11-28): the sqlcipher3 wheel has no sqlite_dbpage; Debian 12's
+``sqlite3`` 3.40.1 has ``.recover`` but no sqlite_dbpage and cannot decrypt;
+Debian's ``sqlcipher`` shell is 3.4.1 (SQLite 3.15.2, 2016): no ``.recover`` and it
+cannot open a SQLCipher 4 file at all; ``apsw-sqlite3mc`` 3.54 opens our files
+(``cipher='sqlcipher'``, ``legacy=4``, raw key) but has no sqlite_dbpage and no
+``.recover`` either. ``.dump`` stops at the first bad page.
 So this reads table by table, in rowid ranges: a range that reads cleanly is
 copied whole; one that hits a damaged page is split in halves until single
 rows, and a row that cannot be read is counted as lost. Sessions come first,
 then utterances (their new row ids are mapped, since the live store has rows
 of its own), then the tables that point at them. A child row whose session was
 lost gets a placeholder session (status 'recovered') so nothing readable is
-dropped for want of its parent.
+dropped for want of its parent. Limit: every row below a damaged *interior* page
+of a table's b-tree is out of reach (the b-tree is the only way in); those rows
+are counted as not readable. Reaching them means parsing leaf pages ourselves.
 
 ``salvage(damaged_path, store, keys)`` -> Salvage report (per table: saved, lost).
 Runs on the caller's thread (the ``assist sessions recover`` command).
