@@ -108,6 +108,10 @@ class DemoPlayer:
     def resume(self) -> None:
         self._running.set()
 
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set() and not self._stop.is_set()
+
     def wait(self, timeout: float | None = None) -> bool:
         return self.finished.wait(timeout)
 

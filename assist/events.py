@@ -1,6 +1,6 @@
 """Typed events that flow one way through assist.
 
-    audio (AudioLevel, AudioGap, DeviceProblem)
+    audio (AudioLevel, AudioGap, DeviceProblem, ListeningPaused/Resumed)
       -> recognizer (Utterance, partial and final)
       -> engine (AssistResult: FAQ hits, stage, suggestions, warnings)
       -> panel and store (StoreProblem comes back from the store as a status)
@@ -186,6 +186,22 @@ class AudioLevel:
     channel: Speaker
     rms: float
     peak: float = 0.0
+
+
+@dataclass(frozen=True)
+class ListeningPaused:
+    """The agent paused listening (Ctrl+P): from call time ``at`` no audio is recognized or kept."""
+
+    at: float
+
+
+@dataclass(frozen=True)
+class ListeningResumed:
+    """Listening goes on after a pause from ``paused_at`` to ``at`` (call time); also sent when a call
+    ends while paused, so every pause has its end."""
+
+    paused_at: float
+    at: float
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,11 @@ Both call ``call.hear(Utterance)`` from the recognizer threads and
 process) and opens the devices, so every "cannot start" problem
 (``ModelMissing``, ``DeviceError``, ``WavError``) is raised there, before the
 call begins. ``stop()`` drains what was already heard into final utterances
-before the call ends, so nothing transcribed is lost.
+before the call ends, so nothing transcribed is lost. ``pause()`` / ``resume()``
+(the panel's Ctrl+P; any thread) stop and restart recognition during a live call:
+the devices stay open and the call clock runs on, what was said before the pause
+becomes a final at once, nothing said during the pause is recognized or kept,
+and ``ListeningPaused`` / ``ListeningResumed`` mark it for the panel and the store.
 """
 from __future__ import annotations
 
@@ -24,10 +28,10 @@ from typing import Callable, Iterable
 from assist.asr.models import find_model
 from assist.asr.recognizer import SILENCE_TIMEOUT, ChannelRecognizer, LoadedModel, load_model
 from assist.audio import devices
-from assist.audio.block import END, QUEUE_BLOCKS
+from assist.audio.block import END, FLUSH, QUEUE_BLOCKS
 from assist.audio.capture import Capture
 from assist.audio.wav_source import WavSource, read_wav
-from assist.events import Speaker
+from assist.events import ListeningPaused, ListeningResumed, Speaker
 
 
 class _Pipeline:
@@ -108,6 +112,41 @@ class Listener(_Pipeline):
         self._rate = rate
         self._retry = retry_seconds
         self.captures: dict[Speaker, Capture] = {}
+        self._paused_at: float | None = None  # call time of the pause, while paused
+        self._pause_lock = threading.Lock()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at is not None
+
+    def pause(self) -> bool:
+        """Stop recognizing (any thread; returns at once); False if not listening or already paused."""
+        with self._pause_lock:
+            if self._paused_at is not None or self._stopped or self.call.started_at is None:
+                return False
+            self._paused_at = self._call_time()
+            for c in self.captures.values():
+                c.paused = True
+            for q in self.queues.values():
+                try:
+                    q.put_nowait(FLUSH)  # the words so far become a final now
+                except queue.Full:
+                    pass  # the recognizer is behind: the >1 s gap at resume closes the words instead
+            at = self._paused_at
+        self.call.publish(ListeningPaused(at=round(at, 3)))
+        return True
+
+    def resume(self) -> bool:
+        """Recognize again (any thread); False if not paused."""
+        with self._pause_lock:
+            if self._paused_at is None:
+                return False
+            paused_at, self._paused_at = self._paused_at, None
+            for c in self.captures.values():
+                c.paused = False
+            at = self._call_time()
+        self.call.publish(ListeningResumed(paused_at=round(paused_at, 3), at=round(at, 3)))
+        return True
 
     def start(self) -> None:
         """Load the model, check the devices, start the call and the capture (caller's thread)."""
@@ -135,6 +174,10 @@ class Listener(_Pipeline):
             self._stopped = True
         for c in self.captures.values():
             c.stop()
+        with self._pause_lock:
+            paused_at, self._paused_at = self._paused_at, None
+        if paused_at is not None:  # the call ends while paused: the pause ends with it
+            self.call.publish(ListeningResumed(paused_at=round(paused_at, 3), at=round(self._call_time(), 3)))
         self._finish(interrupted)
 
     @property

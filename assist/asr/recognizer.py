@@ -19,7 +19,7 @@ edges do not click), and feeds vosk. It calls ``on_utterance`` with
   seconds of audio, or the partial text has not changed for
   ``stuck_timeout`` seconds (then ``FinalResult`` is forced, so a final never
   waits for the next speech), or when a gap in the audio or the end of the
-  source closes the stretch.
+  source closes the stretch, or when listening is paused (``FLUSH`` on the queue).
 
 Endpointing: vosk's own endpointer is set with ``SetEndpointerMode`` /
 ``SetEndpointerDelays`` where the installed vosk has them (vosk 0.3.45, the
@@ -49,7 +49,7 @@ from typing import Any, Callable
 import numpy as np
 
 from assist.asr.models import ModelMissing, check_model, fix_command, model_sample_rate
-from assist.audio.block import END, AudioBlock
+from assist.audio.block import END, FLUSH, AudioBlock
 from assist.audio.level import LevelMeter
 from assist.events import DeviceProblem, Speaker, Utterance, Word
 
@@ -177,6 +177,9 @@ class ChannelRecognizer:
             if item is END:
                 break
             try:
+                if item is FLUSH:  # listening paused: the words so far are a final now, not after the pause
+                    self._finish_run()
+                    continue
                 self._feed(item)
             except Exception as e:  # keep draining the queue so the source never blocks
                 self.stats.errors += 1

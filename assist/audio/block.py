@@ -2,7 +2,8 @@
 
 A block is one short stretch (about 100 ms) of mono 16-bit samples from one
 channel, stamped with the call time of its first sample. Sources put blocks on
-a bounded ``queue.Queue``; ``END`` on the queue means the source is finished.
+a bounded ``queue.Queue``; ``END`` on the queue means the source is finished,
+``FLUSH`` that listening paused: what was heard so far becomes a final now.
 """
 from __future__ import annotations
 
@@ -35,6 +36,16 @@ class _End:
 
 
 END = _End()
+
+
+class _Flush:
+    """Sentinel type: close what was heard so far as a final (listening was paused); the source goes on."""
+
+    def __repr__(self) -> str:
+        return "FLUSH"
+
+
+FLUSH = _Flush()
 
 # 100 ms blocks: short enough for prompt partials, long enough that the queue
 # and Python overhead per block stay small next to the recognizer's work.

@@ -3,7 +3,9 @@
 Threads:
 - PortAudio's audio thread runs ``_callback``: it only stamps the block,
   puts it on the bounded queue and counts overflows and drops (anything
-  slower there would make the driver lose audio).
+  slower there would make the driver lose audio). While ``paused`` it only
+  keeps the clock: the device stays open (an unplug is still noticed) and
+  resuming needs no reopen.
 - A supervisor thread (``capture-<channel>``) notices drops, overflows and a
   device that stopped delivering (unplugged, server restarted, default device
   changed), publishes ``DeviceProblem`` / ``AudioGap``, and reopens the device
@@ -63,6 +65,7 @@ class Capture:
         self._drop_first_t: float | None = None
         self._drop_last_end = 0.0
         self._anchor_pending = False
+        self.paused = False  # set by the listener (any thread): blocks are timed but not queued
 
     # -- audio thread -------------------------------------------------------
     def _callback(self, indata, frames, time_info, status) -> None:
@@ -76,6 +79,8 @@ class Capture:
             self._next_t = max(self._next_t, self._call_time() - frames / self._rate)
         t = self._next_t
         self._next_t = t + frames / self._rate
+        if self.paused:
+            return  # the agent paused listening: the clock runs on, the audio is neither heard nor kept
         block = AudioBlock(self.channel, t, self._rate, indata[:, 0].copy())
         try:
             self._out.put_nowait(block)

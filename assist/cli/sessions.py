@@ -588,7 +588,7 @@ def cmd_audit(args) -> int:
 
 SPEAKER_NAMES = {"agent": "坐席", "customer": "客户", "unknown": "未知"}
 SEVERITY_NAMES = {"critical": "严重", "warning": "警告", "info": "提示"}
-EVENT_NAMES = {"audio_gap": "音频中断", "device_problem": "设备问题"}
+EVENT_NAMES = {"audio_gap": "音频中断", "device_problem": "设备问题", "listening_paused": "暂停收音"}
 
 
 def render_session(console, bundle: dict, summary: dict) -> None:

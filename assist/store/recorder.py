@@ -48,7 +48,16 @@ import uuid
 from collections import deque
 from typing import Callable
 
-from assist.events import AssistResult, AudioGap, CallEnded, CallStarted, DeviceProblem, PartyChanged, StoreProblem
+from assist.events import (
+    AssistResult,
+    AudioGap,
+    CallEnded,
+    CallStarted,
+    DeviceProblem,
+    ListeningResumed,
+    PartyChanged,
+    StoreProblem,
+)
 from assist.store import driver, writes
 from assist.store.errors import SetAside, StoreError
 from assist.store.spool import Spool, replay, spool_path
@@ -232,7 +241,7 @@ class SessionRecorder:
             return writes.utterance(self.session_id, event, self._key(f"{n}"), recorded_at=now,
                                     stage_changed=stage_changed, new_suggestions=new_sugg,
                                     stages_done=stages_done, playbook_id=playbook)
-        if isinstance(event, (AudioGap, DeviceProblem)):
+        if isinstance(event, (AudioGap, DeviceProblem, ListeningResumed)):  # a pause: one row when it ends
             if self.session_id is None:
                 return None
             return writes.call_event(self.session_id, event, self._key(f"{n}"), recorded_at=now)

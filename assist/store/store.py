@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import sqlite_utils
 
-from assist.events import AssistResult, AudioGap, CallStarted, DeviceProblem, Suggestion
+from assist.events import AssistResult, AudioGap, CallStarted, DeviceProblem, ListeningResumed, Suggestion
 from assist.store import driver, writes
 from assist.store.connection import connect
 from assist.store.errors import SetAside, StoreError
@@ -293,7 +293,7 @@ class SessionStore:
             recorded_at=recorded_at if recorded_at is not None else time.time(), stage_changed=stage_changed,
             new_suggestions=list(new_suggestions), stages_done=stages_done, playbook_id=playbook_id))
 
-    def record_call_event(self, session_id: str, event: AudioGap | DeviceProblem,
+    def record_call_event(self, session_id: str, event: AudioGap | DeviceProblem | ListeningResumed,
                           recorded_at: float | None = None) -> None:
         self.apply(writes.call_event(session_id, event, f"direct-{uuid.uuid4().hex}",
                                      recorded_at=recorded_at if recorded_at is not None else time.time()))

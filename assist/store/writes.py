@@ -24,7 +24,15 @@ from __future__ import annotations
 import json
 import re
 
-from assist.events import AssistResult, AudioGap, CallEnded, CallStarted, DeviceProblem, PartyChanged
+from assist.events import (
+    AssistResult,
+    AudioGap,
+    CallEnded,
+    CallStarted,
+    DeviceProblem,
+    ListeningResumed,
+    PartyChanged,
+)
 
 _UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
 
@@ -62,9 +70,13 @@ def utterance(session_id: str, result: AssistResult, key: str, *, recorded_at: f
     }
 
 
-def call_event(session_id: str, event: AudioGap | DeviceProblem, key: str, *, recorded_at: float) -> dict:
+def call_event(session_id: str, event: AudioGap | DeviceProblem | ListeningResumed, key: str, *,
+               recorded_at: float) -> dict:
     row: dict[str, object]
-    if isinstance(event, AudioGap):
+    if isinstance(event, ListeningResumed):  # one row per pause, written when it ends
+        row = {"kind": "listening_paused", "channel": "", "start_s": event.paused_at, "end_s": event.at,
+               "message": "坐席暂停了收音", "fix": "", "recovered": 1}
+    elif isinstance(event, AudioGap):
         row = {"kind": "audio_gap", "channel": event.channel, "start_s": event.start, "end_s": event.end,
                "message": event.reason, "fix": "", "recovered": 0}
     else:

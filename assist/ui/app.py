@@ -147,6 +147,7 @@ class CallController(QObject):
         b.device_problem.connect(panel.on_device_problem, Q)
         b.store_problem.connect(panel.on_store_problem, Q)
         b.withdrawn.connect(panel.on_withdrawn, Q)
+        b.paused.connect(panel.on_listening_paused, Q)
         b.party.connect(lambda evt: panel.party_bar.show_party(evt.party), Q)
         b.contacts.connect(panel.party_bar.show_contacts, Q)
 
@@ -508,17 +509,23 @@ class CallController(QObject):
             self.recorder.set_identity(session_id, agent_id, case_id)
 
     def toggle_pause(self) -> None:
-        """Ctrl+P: pause or resume listening, if the listener can (the demo player pauses too)."""
-        target = self.player if self.player is not None else self.listener
-        if target is None:
-            return
-        paused = getattr(target, "paused", False)
-        fn = getattr(target, "resume" if paused else "pause", None)
-        if fn is None:
-            self.panel.show_problem("device", "这个版本的收音还不能暂停。", "需要时请结束通话（F8）。")
-            return
-        fn()
-        self.panel.status.setText("已暂停收音 · Ctrl+P 继续" if not paused else "继续收音")
+        """Ctrl+P: pause or resume listening (GUI thread; returns at once).
+
+        A live call's ``Listener`` sends ``ListeningPaused``/``ListeningResumed``, which mark the
+        transcript and the store through the bridge; the demo player just holds its lines.
+        """
+        if self.listener is not None:
+            if self.listener.paused:
+                self.listener.resume()
+            else:
+                self.listener.pause()
+        elif self.player is not None:
+            if self.player.paused:
+                self.player.resume()
+                self.panel.set_paused(False)
+            else:
+                self.player.pause()
+                self.panel.set_paused(True)
 
     def acknowledge(self, session_id: str, item: PendingWarning) -> None:
         if self.recorder is not None and session_id:

@@ -22,6 +22,8 @@ from assist.events import (
     CallStarted,
     ContactLimit,
     DeviceProblem,
+    ListeningPaused,
+    ListeningResumed,
     PartyChanged,
     StoreProblem,
 )
@@ -40,6 +42,7 @@ class EventBridge(QObject):
     withdrawn = Signal(object)  # CardWithdrawn
     party = Signal(object)  # PartyChanged (the agent's own setting)
     contacts = Signal(object)  # ContactLimit (the contact ledger at call start)
+    paused = Signal(object)  # ListeningPaused or ListeningResumed (Ctrl+P on a live call)
     other = Signal(object)  # anything else a newer core may publish
 
     _ROUTES = (
@@ -53,6 +56,8 @@ class EventBridge(QObject):
         (CardWithdrawn, "withdrawn"),
         (PartyChanged, "party"),
         (ContactLimit, "contacts"),
+        (ListeningPaused, "paused"),
+        (ListeningResumed, "paused"),
     )
 
     def __call__(self, event: object) -> None:

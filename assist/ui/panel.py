@@ -41,6 +41,8 @@ from assist.events import (
     CallStarted,
     CardWithdrawn,
     DeviceProblem,
+    ListeningPaused,
+    ListeningResumed,
     StoreProblem,
 )
 from assist.ui.alert_throttle import AlertThrottle
@@ -75,6 +77,11 @@ FIT_FLOORS = (960, 860, 700)
 ALERT_REPEAT_S = 30.0  # the same rule pops up at most once in this many seconds of call; repeats are counted
 
 
+def _clock(seconds: float) -> str:
+    s = int(max(0.0, seconds))
+    return f"{s // 60:02d}:{s % 60:02d}"
+
+
 class Panel(QWidget):
     """The narrow always-on-top window. Signals go out to the controller; events come in."""
 
@@ -102,6 +109,7 @@ class Panel(QWidget):
         self.font_pt = int(self._setting("font_pt", DEFAULT_FONT_PT))
         self._flash_left = 0
         self._heard_until = 0.0  # call time (s) of the latest speech heard
+        self.paused = False  # listening paused (Ctrl+P): shown in the status line
         self._device_names: dict[str, str] = {}
         self.quiet = self._setting("quiet", "false") == "true"
         self.agent_id = str(self._setting("agent_id", "") or "")
@@ -521,7 +529,14 @@ class Panel(QWidget):
         if self.live and self.call_started_at is not None:
             # Recognizer times are call time; a replayed call runs faster than the wall clock.
             secs = int(max(time.time() - self.call_started_at, self._heard_until))
-            self.status.setText(f"通话中 {secs // 60:02d}:{secs % 60:02d}")
+            paused = " · 已暂停收音（Ctrl+P 继续）" if self.paused else ""
+            self.status.setText(f"通话中 {secs // 60:02d}:{secs % 60:02d}{paused}")
+
+    def set_paused(self, paused: bool) -> None:
+        """Listening paused or resumed: say so in the status line (the demo player; a live call's
+        events come through ``on_listening_paused``)."""
+        self.paused = paused
+        self._update_status()
 
     # -- events in (slots connected to EventBridge, GUI thread) ------------------------------------
 
@@ -531,6 +546,7 @@ class Panel(QWidget):
         self.session_id = evt.session_id
         self.call_started_at = evt.started_at
         self._heard_until = 0.0
+        self.paused = False
         self.transcript.clear_call()
         self.party_bar.clear_call()
         self.cards.clear_call()
@@ -601,6 +617,15 @@ class Panel(QWidget):
                 self.flash()
         self.last_result_stamp = emitted_at
         self.schedule_fit()
+
+    def on_listening_paused(self, evt: ListeningPaused | ListeningResumed) -> None:
+        """The live listener paused or resumed: mark the transcript where, and the status line."""
+        if isinstance(evt, ListeningPaused):
+            self.transcript.show_marker(f"{_clock(evt.at)} 已暂停收音，这段时间的话不识别、不记录")
+            self.set_paused(True)
+        else:
+            self.transcript.show_marker(f"{_clock(evt.at)} 继续收音（暂停了 {max(0, round(evt.at - evt.paused_at))} 秒）")
+            self.set_paused(False)
 
     def on_withdrawn(self, evt: CardWithdrawn) -> None:
         """A partial's card or warning the final did not confirm: take it off, quietly."""

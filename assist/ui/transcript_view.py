@@ -95,6 +95,20 @@ class TranscriptView(QTextBrowser):
             sb = self.verticalScrollBar()
             sb.setValue(sb.maximum())
 
+    def show_marker(self, text: str) -> None:
+        """A line of its own between utterances, e.g. where listening was paused (muted, centred dashes)."""
+        doc = self.document()
+        cursor = QTextCursor(doc)
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        if not doc.isEmpty():
+            cursor.insertBlock()
+        # A block of its own, keyed so a late partial of an earlier segment never rewrites it.
+        self._blocks[f"_marker{len(self._blocks)}"] = cursor.blockNumber()
+        cursor.insertText(f"—— {text} ——", _fmt(self.theme.muted, italic=True))
+        if self._follow:
+            sb = self.verticalScrollBar()
+            sb.setValue(sb.maximum())
+
     def _on_scroll(self, value: int) -> None:
         sb = self.verticalScrollBar()
         self._follow = value >= sb.maximum() - 4

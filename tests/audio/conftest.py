@@ -94,6 +94,12 @@ class Recorded:
         return predicate(self)
 
 
+@pytest.fixture
+def recorded() -> Recorded:
+    """A fresh event recorder, for a Call a test assembles itself."""
+    return Recorded()
+
+
 @pytest.fixture(scope="session")
 def kb():
     from assist.knowledge import load_kb

@@ -1,4 +1,6 @@
 """Agent workflow in the panel: case ids, quiet mode, alert throttling, copy marks used, shortcuts help."""
+import time
+
 from assist.events import AssistResult, ComplianceWarning, Utterance
 from assist.ui.alert_throttle import AlertThrottle
 from assist.zh.identifiers import mask_case_id, normalise_case_id
@@ -175,3 +177,32 @@ def test_device_dialog_without_audio_says_why(qtbot):
     dlg = DeviceDialog(list_inputs=broken)
     qtbot.addWidget(dlg)
     assert "找不到音频输入设备" in dlg.problem.text() and not dlg.problem.isHidden()
+
+
+def test_ctrl_p_pauses_a_live_listener_and_the_transcript_says_where(qtbot, panel):
+    from assist.events import ListeningPaused, ListeningResumed
+    from assist.ui.app import CallController
+
+    ctl = CallController(panel, open_store=False, demo=True)
+    qtbot.waitUntil(lambda: ctl.kb_watcher.settled, timeout=15000)  # its status line comes first
+
+    class Listening:  # the live Listener's pause interface (the real one: tests/audio/test_pause_listening.py)
+        paused = False
+
+        def pause(self):
+            self.paused = True
+            ctl.bridge(ListeningPaused(at=65.0))  # what the listener publishes, from its thread
+
+        def resume(self):
+            self.paused = False
+            ctl.bridge(ListeningResumed(paused_at=65.0, at=80.0))
+
+    ctl.listener = Listening()
+    panel.live, panel.call_started_at = True, time.time() - 70
+    ctl.toggle_pause()
+    qtbot.waitUntil(lambda: "已暂停收音" in panel.transcript.toPlainText(), timeout=3000)
+    assert "01:05 已暂停收音" in panel.transcript.toPlainText() and "已暂停收音" in panel.status.text()
+    ctl.toggle_pause()
+    qtbot.waitUntil(lambda: "继续收音" in panel.transcript.toPlainText(), timeout=3000)
+    assert "暂停了 15 秒" in panel.transcript.toPlainText() and "已暂停" not in panel.status.text()
+    ctl.listener = None
