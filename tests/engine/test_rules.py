@@ -1,5 +1,15 @@
-"""Every compliance rule's own examples, as written in kb/rules, plus engine-level behaviour."""
+"""Compliance rules: the engine's behaviour on a fixture KB, and properties of the shipped rules.
+
+Engine behaviour (who is checked, spans with recognizer spaces, calling hours, the
+self-identification reminder, details before identity) runs on ``fixture_rules_kb``: one
+small rule of each kind, written for these tests, so editing kb/rules never breaks them.
+The rest checks the shipped KB as properties and quality guards, whatever its rules say:
+every pattern rule's own trigger/pass examples behave, the seed lines and the held-out
+phrasings (tests/engine/data) are flagged or not as labelled, and what the panel tells the
+agent to say is compliant.
+"""
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -8,8 +18,9 @@ from assist.engine.compliance import ComplianceChecker
 from assist.events import PARTY_KINDS, PartyState, Utterance
 from assist.knowledge import load_kb
 
-KB = load_kb()
+KB = load_kb()  # the shipped KB: properties and quality guards only
 PATTERN_RULES = [r for r in KB.rules if r.kind == "pattern"]
+FIXTURE = load_kb(Path(__file__).parent / "fixture_rules_kb")  # engine behaviour
 
 
 def _party_of(rule):
@@ -20,9 +31,9 @@ def _party_of(rule):
     return (PartyState(kind=first) if first in PARTY_KINDS else PartyState("third_party", first)), True
 
 
-def fired(text, speaker="agent", rule=None):
+def fired(text, speaker="agent", rule=None, kb=KB):
     """Warnings for one line (patterns alone)."""
-    checker = ComplianceChecker(KB)
+    checker = ComplianceChecker(kb)
     party, audible = _party_of(rule)
     return {w.rule_id: w for w in checker.check(Utterance(speaker, text), party=party, answers_audible=audible)}
 
@@ -70,37 +81,59 @@ def test_pass_example_fires_no_flag(rule, text):
     assert not flagged, f"{text!r} falsely flagged by {sorted(flagged)}"
 
 
+# -- engine behaviour, on the fixture KB ----------------------------------------------------------
+
+
 def test_customer_speech_is_not_checked_but_unknown_is():
-    assert fired("再不还就让你坐牢", speaker="customer") == {}
-    assert "false_criminal_threat" in fired("再不还就让你坐牢", speaker="unknown")
+    assert fired("再不还就让你坐牢", speaker="customer", kb=FIXTURE) == {}
+    assert "fx_criminal_threat" in fired("再不还就让你坐牢", speaker="unknown", kb=FIXTURE)
 
 
 def test_span_points_into_text_with_recognizer_spaces():
     text = "我 是 公 安 局 的"
-    w = fired(text)["impersonate_authority"]
+    w = fired(text, kb=FIXTURE)["fx_authority"]
     assert "公 安" in w.said and w.span[1] <= len(text)
 
 
+def test_a_homophone_is_caught_by_the_rules_pinyin():
+    w = fired("再 不 还 就 让 你 做 牢", kb=FIXTURE)["fx_criminal_threat"]  # 做牢 for 坐牢
+    assert "做 牢" in w.said
+
+
 def test_call_hours_rule_uses_call_start_time():
-    late = AssistEngine(KB, call_started_at=datetime(2026, 11, 23, 22, 15))
+    late = AssistEngine(FIXTURE, call_started_at=datetime(2026, 11, 23, 21, 15))  # the fixture allows 08:00-21:00
     r = late.process(Utterance("agent", "您好 我是长江分期的客服专员"))
-    assert any(w.rule_id == "call_hours" for w in r.warnings)
-    day = AssistEngine(KB, call_started_at=datetime(2026, 11, 23, 10, 0))
+    assert any(w.rule_id == "fx_hours" for w in r.warnings)
+    day = AssistEngine(FIXTURE, call_started_at=datetime(2026, 11, 23, 10, 0))
     r = day.process(Utterance("agent", "您好 我是长江分期的客服专员"))
-    assert not any(w.rule_id == "call_hours" for w in r.warnings)
+    assert not any(w.rule_id == "fx_hours" for w in r.warnings)
 
 
 def test_missing_self_identification_is_an_info_reminder_once():
-    e = AssistEngine(KB)
+    e = AssistEngine(FIXTURE, call_started_at=datetime(2026, 11, 23, 10, 0))
     e.process(Utterance("agent", "喂 张强吗"))
     r = e.process(Utterance("agent", "你那笔钱什么时候还"))
-    infos = [w for w in r.warnings if w.rule_id == "no_self_identification"]
+    infos = [w for w in r.warnings if w.rule_id == "fx_self_id"]
     assert infos and infos[0].severity == "info"
     r = e.process(Utterance("agent", "今天能还吗"))
-    assert not any(w.rule_id == "no_self_identification" for w in r.warnings)
+    assert not any(w.rule_id == "fx_self_id" for w in r.warnings)
 
 
 def test_debt_details_before_identity_confirmed():
+    e = AssistEngine(FIXTURE, call_started_at=datetime(2026, 11, 23, 10, 0))
+    r = e.process(Utterance("agent", "我是长江分期的 您的贷款已经逾期三天了"))
+    assert any(w.rule_id == "fx_details" for w in r.warnings)
+    e = AssistEngine(FIXTURE, call_started_at=datetime(2026, 11, 23, 10, 0))
+    e.process(Utterance("agent", "您好 请问是张强先生本人吗 我是长江分期的李明"))
+    e.process(Utterance("customer", "对 是我"))
+    r = e.process(Utterance("agent", "您的贷款已经逾期三天了"))
+    assert not any(w.rule_id == "fx_details" for w in r.warnings)
+
+
+# -- the shipped KB: properties and quality guards -------------------------------------------------
+
+
+def test_shipped_kb_reminds_of_details_before_identity_once_per_line():
     """One reminder per line (details_before_verified, the party rule): the retired
     details_before_identity rule said the same again on every such line."""
     e = AssistEngine(KB)
