@@ -13,10 +13,10 @@ def add_kb_option(parser) -> None:
 
 
 def open_kb(args):
-    """Load the KB named by ``--kb``; a broken KB becomes a UsageError listing every problem."""
+    """Load the KB named by ``--kb``; a broken KB becomes a UsageError listing every problem, then what to do."""
     from assist.knowledge import KBError, load_kb
 
     try:
         return load_kb(getattr(args, "kb", None))
     except KBError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(e.message, e.fix) from None

@@ -28,8 +28,7 @@ def register(sub) -> None:
     ch = ksub.add_parser("check", help="列出知识库文件里的全部问题（含文件和行号）")
     add_kb_option(ch)
     ch.set_defaults(func=cmd_check)
-    pr = ksub.add_parser("prepare", help="parse the KB and build its matching indexes into the cache "
-                                         "(the panel does this in the background; useful after installing)")
+    pr = ksub.add_parser("prepare", help="预先读取知识库并建立匹配索引，存入缓存（面板会在后台自动做；安装后运行可加快首次启动）")
     add_kb_option(pr)
     pr.set_defaults(func=cmd_prepare)
 
@@ -132,5 +131,5 @@ def cmd_prepare(args) -> int:
 
     kb = open_kb(args)  # a broken KB is a UsageError naming every file and line
     make_engine(kb)
-    print(f"ok: {len(kb.playbooks)} playbooks, {len(kb.faqs)} FAQs, {len(kb.rules)} rules cached")
+    print(f"已缓存：话术 {len(kb.playbooks)} 套，问答 {len(kb.faqs)} 条，规则 {len(kb.rules)} 条")
     return 0

@@ -113,7 +113,7 @@ def remember(root: Path, kb: KnowledgeBase, digest: str | None = None) -> None:
         _write(_dir() / f"last-good-{_folder_key(root)}.pickle", kb)
         _prune()
     except OSError as e:  # a read-only or full disk costs speed, not function
-        log.warning("could not cache the knowledge base: %s", e)
+        log.warning("无法把知识库存入缓存（%s）：下次启动会慢一些；请检查缓存文件夹是否可写、磁盘是否已满", e.strerror or e)
 
 
 def last_good(root: Path) -> KnowledgeBase | None:

@@ -246,11 +246,55 @@ def _needs_backtracking(source: str) -> bool:
     return strip_lookarounds(source) != source or bool(_BACKREF.search(source))
 
 
+# What re2 and the regex module say, in the words a team lead reads (both engines word their
+# errors in English; the pattern fragment they name is kept, quoted, so the lead can find it).
+_ENGINE_WORDS = (
+    ("missing )", "缺少右括号“)”"),
+    ("unexpected )", "多了一个右括号“)”"),
+    ("unbalanced parenthesis", "多了一个右括号“)”"),
+    ("missing ]", "方括号“[”没有闭合"),
+    ("unterminated character set", "方括号“[”没有闭合"),
+    ("trailing \\", "末尾多了一个反斜杠“\\”"),
+    ("bad repetition operator", "重复符号（* + ? {}）连在一起用了"),
+    ("multiple repeat", "重复符号（* + ? {}）连在一起用了"),
+    ("no argument for repetition operator", "重复符号（* + ?）前面没有内容"),
+    ("nothing to repeat", "重复符号（* + ?）前面没有内容"),
+    ("invalid repetition size", "重复次数 {…} 无效或太大（最多 1000）"),
+    ("min repeat greater than max repeat", "重复次数 {…} 的下限大于上限"),
+    ("invalid escape sequence", "无法识别的反斜杠转义"),
+    ("bad escape", "无法识别的反斜杠转义"),
+    ("invalid character class range", "方括号里的范围无效（前一个字符要小于后一个）"),
+    ("bad character range", "方括号里的范围无效（前一个字符要小于后一个）"),
+    ("invalid character class", "方括号的写法无效"),
+    ("invalid perl operator", "无法识别的 (?…) 写法"),
+    ("unknown extension", "无法识别的 (?…) 写法"),
+    ("invalid named capture group", "命名分组的写法无效"),
+    ("bad character in group name", "命名分组的名字无效"),
+    ("missing group name", "命名分组缺少名字"),
+    ("unknown group", "引用了不存在的分组"),
+    ("invalid group reference", "引用了不存在的分组"),
+    ("invalid UTF-8", "含有无效的字符"),
+    ("pattern too large", "规则写法太大，无法编译"),
+    ("look-behind requires fixed-width pattern", "向后查看 (?<=…) 里的内容长度必须固定"),
+)
+
+
 def _reason(e: Exception) -> str:
+    """Why an engine refused a pattern, in Chinese, with the place it names (fragment or position)."""
+    if isinstance(e, RecursionError):
+        return "括号嵌套太深"
+    if isinstance(e, OverflowError):
+        return "其中的数字太大"
     arg = e.args[0] if e.args else None
-    msg = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else (getattr(e, "msg", None) or str(e) or type(e).__name__)
+    msg = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else (getattr(e, "msg", None) or str(e) or "")
+    what, _, fragment = msg.partition(": ")
+    words = next((zh for en, zh in _ENGINE_WORDS if what.startswith(en)), "无法识别的写法")
     pos = getattr(e, "pos", None)
-    return f"{msg}，第 {pos + 1} 个字符处" if isinstance(pos, int) else msg
+    if isinstance(pos, int):
+        return f"{words}，第 {pos + 1} 个字符处"
+    if len(fragment) > 40:
+        fragment = fragment[:40] + "…"
+    return f"{words}，在 {fragment!r} 处" if fragment else words
 
 
 @functools.lru_cache(maxsize=4096)
