@@ -5,6 +5,11 @@ growing partial shown grey and replaced in place by its final, the latest FAQ
 answers, the current script stage with the next line to say, red compliance
 warnings and device problems, and a level meter per channel.
 
+Everything shown comes from outside (recognized speech, KB answers and
+lines, device and store messages) and goes through ``assist.printable`` as it
+arrives: an escape sequence in a KB answer or a transcript is an instruction to
+the terminal, not text, and rich passes it through untouched.
+
 ``TerminalView`` is a ``Call`` subscriber: ``__call__`` runs in the recognizer
 and capture threads and only updates state under a lock; ``render`` runs in
 rich's refresh thread and reads that state under the same lock.
@@ -22,10 +27,16 @@ from rich.table import Table
 from rich.text import Text
 
 from assist.events import (AssistResult, AudioGap, AudioLevel, CallEnded, CallStarted, CardWithdrawn,
-                           DeviceProblem, StageState, StoreProblem)
+                           DeviceProblem, StoreProblem)
+from assist.printable import printable
 
 _SPEAKER_STYLE = {"agent": "cyan", "customer": "magenta", "unknown": "white"}
 _SPEAKER_LABEL = {"agent": "坐席", "customer": "客户", "unknown": "通话"}
+
+
+def _line(text: str) -> str:
+    """Outside text for one line of the view: no escape sequences, controls or line breaks."""
+    return printable(text or "", newlines=False)
 
 
 class TerminalView:
@@ -34,8 +45,8 @@ class TerminalView:
         self._max_lines = max_lines
         self._lock = threading.Lock()
         self._segments: OrderedDict[str, tuple[str, str, bool, float | None]] = OrderedDict()
-        self._faq: tuple = ()
-        self._stage: StageState | None = None
+        self._faq: tuple[tuple[str, str, str], ...] = ()  # (faq id, question, answer), made printable
+        self._stage: tuple[int, str] | None = None  # (index, title)
         self._next_line = ""
         self._warnings: list[tuple[str, str]] = []  # (style, text)
         self._levels: dict[str, float] = {}
@@ -51,15 +62,16 @@ class TerminalView:
             elif isinstance(event, AudioLevel):
                 self._levels[event.channel] = event.rms
             elif isinstance(event, CardWithdrawn) and event.kind == "faq" and not event.replaced_by:
-                self._faq = tuple(h for h in self._faq if h.faq_id != event.key)
+                self._faq = tuple(h for h in self._faq if h[0] != _line(event.key))
             elif isinstance(event, DeviceProblem):
                 style = "green" if event.recovered else "bold red"
                 fix = f" — {event.fix}" if event.fix else ""
-                self._warn(style, f"{event.message}{fix}")
+                self._warn(style, _line(f"{event.message}{fix}"))
             elif isinstance(event, AudioGap):
-                self._warn("yellow", f"gap on {event.channel}: {event.start:.1f}–{event.end:.1f}s ({event.reason})")
+                who = _SPEAKER_LABEL.get(event.channel, event.channel)
+                self._warn("yellow", _line(f"{who}声道 {event.start:.1f}–{event.end:.1f} 秒没有声音（{event.reason}）"))
             elif isinstance(event, StoreProblem):
-                self._warn("green" if event.recovered else "bold red", f"session store: {event.message}")
+                self._warn("green" if event.recovered else "bold red", _line(f"通话记录：{event.message}"))
             elif isinstance(event, CallStarted):
                 self._session, self._started = event.session_id, time.monotonic()
             elif isinstance(event, CallEnded):
@@ -75,20 +87,20 @@ class TerminalView:
         if u.final and not u.text:
             self._segments.pop(key, None)  # a partial that came to nothing
         else:
-            self._segments[key] = (u.speaker, u.text, u.final, u.start)
+            self._segments[key] = (u.speaker, _line(u.text), u.final, u.start)
             self._segments.move_to_end(key)
         while len(self._segments) > self._max_lines:
             self._segments.popitem(last=False)
-        shown = tuple(h for h in result.faq if h.shown)
+        shown = tuple((_line(h.faq_id), _line(h.question), printable(h.answer)) for h in result.faq if h.shown)
         if shown:
             self._faq = shown[:2]
         if result.stage is not None:
-            self._stage = result.stage
+            self._stage = (result.stage.index, _line(result.stage.title))
         if result.suggestions:
-            self._next_line = result.suggestions[0].text
+            self._next_line = _line(result.suggestions[0].text)
         for w in result.warnings:
             if u.final:
-                self._warn("bold red", f"⚠ {w.title}: “{w.said}” → {w.message}")
+                self._warn("bold red", _line(f"⚠ {w.title}：“{w.said}” → {w.message}"))
 
     # -- rich's refresh thread ---------------------------------------------------------
     def render(self):
@@ -100,27 +112,28 @@ class TerminalView:
                 transcript.append(f"{_SPEAKER_LABEL.get(speaker, speaker)} ", style=_SPEAKER_STYLE.get(speaker, ""))
                 transcript.append(text + "\n", style="" if final else "grey50 italic")
             if not self._segments:
-                transcript.append("listening…", style="dim")
+                transcript.append("正在收听…", style="dim")
             side = Table.grid(padding=(0, 1))
             if self._stage is not None:
-                side.add_row(Text(f"阶段 {self._stage.index}: {self._stage.title}", style="bold"))
+                side.add_row(Text(f"阶段 {self._stage[0]}：{self._stage[1]}", style="bold"))
             if self._next_line:
-                side.add_row(Text(f"下一句: {self._next_line}", style="green"))
-            for h in self._faq:
-                side.add_row(Text(f"FAQ {h.question}", style="bold yellow"))
-                side.add_row(Text(f"  {h.answer}"))
+                side.add_row(Text(f"下一句：{self._next_line}", style="green"))
+            for _, question, answer in self._faq:
+                side.add_row(Text(f"问答 {question}", style="bold yellow"))
+                side.add_row(Text(f"  {answer}"))
             levels = Text()
             for ch, rms in sorted(self._levels.items()):
                 bar = "█" * min(20, int(rms * 60))
-                levels.append(f"{ch:<8} {bar:<20} ", style=_SPEAKER_STYLE.get(ch, ""))
+                levels.append(f"{_SPEAKER_LABEL.get(ch, ch)} {bar:<20} ", style=_SPEAKER_STYLE.get(ch, ""))
             warnings = [Text(text, style=style) for style, text in self._warnings]
             elapsed = time.monotonic() - self._started if self._started else 0.0
-            title = f"assist — call {self._session} — {elapsed:5.0f}s" + ("  (ended)" if self._ended else "  Ctrl-C ends the call")
-            parts: list = [Panel(transcript, title="transcript", border_style="blue")]
+            title = (f"坐席助手 — 通话 {self._session} — {elapsed:5.0f} 秒"
+                     + ("（已结束）" if self._ended else "（按 Ctrl+C 结束通话）"))
+            parts: list = [Panel(transcript, title="通话文字", border_style="blue")]
             if side.row_count:
-                parts.append(Panel(side, title="script / FAQ", border_style="green"))
+                parts.append(Panel(side, title="话术 / 问答", border_style="green"))
             if warnings:
-                parts.append(Panel(Group(*warnings), title="warnings", border_style="red"))
+                parts.append(Panel(Group(*warnings), title="合规警告", border_style="red"))
             parts.append(levels)
             return Panel(Group(*parts), title=title)
 

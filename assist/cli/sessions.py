@@ -63,20 +63,20 @@ def register(sub) -> None:
 
     a = ssub.add_parser("delete", help="删除一个会话及其全部记录")
     a.add_argument("id", metavar="ID")
-    a.add_argument("--yes", "-y", action="store_true", help="不再询问")
+    _add_yes_option(a)
     _add_db_option(a)
     a.set_defaults(func=cmd_delete)
 
     a = ssub.add_parser("purge", help="删除早于某个时间的会话")
     a.add_argument("--older-than", required=True, metavar="AGE", help="如 90d（天）、12w（周）、48h（小时）")
     a.add_argument("--dry-run", action="store_true", help="只列出会删除什么，不删除")
-    a.add_argument("--yes", "-y", action="store_true", help="不再询问")
+    _add_yes_option(a)
     _add_db_option(a)
     a.set_defaults(func=cmd_purge)
 
     a = ssub.add_parser("retention", help="保留策略：列出到期的记录（默认只列出），--apply 执行")
     a.add_argument("--apply", action="store_true", help="现在执行保留策略")
-    a.add_argument("--yes", "-y", action="store_true", help="不再询问")
+    _add_yes_option(a)
     _add_db_option(a)
     add_kb_option(a)
     a.set_defaults(func=cmd_retention)
@@ -87,7 +87,7 @@ def register(sub) -> None:
     a.set_defaults(func=cmd_recover)
 
     a = ssub.add_parser("rekey", help="换一把新的加密密钥，重新加密记录库")
-    a.add_argument("--yes", "-y", action="store_true", help="不再询问")
+    _add_yes_option(a)
     _add_db_option(a)
     a.set_defaults(func=cmd_rekey)
 
@@ -104,6 +104,10 @@ def register(sub) -> None:
     a.add_argument("--limit", type=int, default=50, help="显示多少条（默认 50）")
     _add_db_option(a)
     a.set_defaults(func=cmd_audit)
+
+
+def _add_yes_option(p) -> None:
+    p.add_argument("--yes", "-y", action="store_true", help="不再询问")
 
 
 def _add_db_option(p, default=argparse.SUPPRESS) -> None:
@@ -154,6 +158,9 @@ def _run(args, fn):
     store = _open(args)
     try:
         return fn(store)
+    except _Declined as e:  # the user said no: nothing was done, say so, exit 1
+        print(e)
+        return 1
     except StoreError as e:
         raise UsageError(str(e)) from None
     finally:
@@ -173,6 +180,16 @@ def _console():
 
     # piped output (less, grep, a file) gets full lines rather than rich's 80-column default
     return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+
+
+class _Declined(Exception):
+    """The user answered no to ``confirm_or_stop``; its text says what was not done."""
+
+
+def confirm_or_stop(question: str, yes: bool, refuse: str, declined: str) -> None:
+    """Go on only if ``confirm`` says so; otherwise stop the command (``_run`` prints ``declined``, exit 1)."""
+    if not confirm(question, yes, refuse):
+        raise _Declined(declined)
 
 
 def confirm(question: str, yes: bool, refuse: str) -> bool:
@@ -284,10 +301,8 @@ def cmd_delete(args) -> int:
         s = store.get_session(args.id)
         n = len(store.utterances(s["id"]))
         print(f"将删除会话 {s['id']}（{_when(s['started_at'])}，{n} 句文字记录、警告、备注和摘要）。")
-        if not confirm("确定删除吗？", args.yes,
-                       f"没有删除会话 {s['id']}：无法在这里确认（不是交互终端）。确实要删除请加 --yes。"):
-            print("未删除")
-            return 1
+        confirm_or_stop("确定删除吗？", args.yes,
+                        f"没有删除会话 {s['id']}：无法在这里确认（不是交互终端）。确实要删除请加 --yes。", "未删除")
         store.delete(s["id"])
         print(f"已删除会话 {s['id']}（已记入审计记录）")
         return 0
@@ -307,11 +322,9 @@ def cmd_purge(args) -> int:
         if args.dry_run:
             print("（试运行：没有删除任何记录）")
             return 0
-        if not confirm(f"确定删除这 {len(rows)} 个会话吗？", args.yes,
-                       "没有删除任何记录：无法在这里确认（不是交互终端）。确实要删除请加 --yes，"
-                       "想先看看会删除什么请加 --dry-run。"):
-            print("未删除")
-            return 1
+        confirm_or_stop(f"确定删除这 {len(rows)} 个会话吗？", args.yes,
+                        "没有删除任何记录：无法在这里确认（不是交互终端）。确实要删除请加 --yes，"
+                        "想先看看会删除什么请加 --dry-run。", "未删除")
         n = store.purge(age)
         print(f"已删除 {n} 个早于 {args.older_than} 的会话（{store.path}，已记入审计记录）")
         return 0
@@ -343,10 +356,8 @@ def cmd_retention(args) -> int:
         if not args.apply:
             print("（只是列出；加 --apply 执行。assist 启动时和每天也会自动执行。）")
             return 0
-        if not confirm("现在执行保留策略吗？", args.yes,
-                       "没有执行：无法在这里确认（不是交互终端）。确实要执行请加 --yes。"):
-            print("未执行")
-            return 1
+        confirm_or_stop("现在执行保留策略吗？", args.yes,
+                        "没有执行：无法在这里确认（不是交互终端）。确实要执行请加 --yes。", "未执行")
         retention.apply(store, policy, kb=kb)
         print("已执行保留策略（已记入审计记录）")
         return 0
@@ -398,9 +409,8 @@ def cmd_rekey(args) -> int:
     def run(store):
         print(f"将为 {store.path} 生成新密钥并重新加密。旧密钥会保留，用于打开还没换过的记录库（如演示库）；"
               f"之后可用 assist sessions key retire 停用。")
-        if not confirm("现在换密钥吗？", args.yes, "没有换密钥：无法在这里确认（不是交互终端）。确实要换请加 --yes。"):
-            print("未换密钥")
-            return 1
+        confirm_or_stop("现在换密钥吗？", args.yes, "没有换密钥：无法在这里确认（不是交互终端）。确实要换请加 --yes。",
+                        "未换密钥")
         chain = rekey(store)
         store.audit("rekey", f"{store.path} 已用新密钥重新加密（密钥保存在{chain.location}）", 0)
         print(f"已换密钥并重新加密 {store.path}（已记入审计记录）。请再运行 assist sessions key export 文件 "

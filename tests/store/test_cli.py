@@ -104,6 +104,21 @@ def test_delete_and_purge(filled_db, capsys):
             assert [r[0] for r in left] == ["aa11f001"], table
 
 
+@pytest.mark.parametrize("argv, declined", [
+    (["delete", "aa22"], "未删除"), (["purge", "--older-than", "90d"], "未删除"),
+    (["retention", "--apply"], "未执行"), (["rekey"], "未换密钥"),
+])
+def test_answering_no_does_nothing_and_says_so(filled_db, capsys, monkeypatch, argv, declined):
+    monkeypatch.setenv("ASSIST_RETAIN_TRANSCRIPT_DAYS", "100")  # so that retention has something to do
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    code, out, _ = run(capsys, "--db", str(filled_db), *argv)
+    assert code == 1 and out.rstrip().endswith(declined)
+    with open_store(filled_db) as store:
+        assert len(store.list_sessions()) == 3 and len(store.utterances("bb330003")) == 3
+        assert store.audit_entries() == []
+
+
 def test_corrupt_db_warns_on_stderr_and_goes_on(db_path, capsys):
     db_path.parent.mkdir(parents=True)
     db_path.write_bytes(b"this is not sqlite" * 100)

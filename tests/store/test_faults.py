@@ -25,9 +25,33 @@ def _page_count(store):
     return store.db.execute("PRAGMA page_count").fetchone()[0]
 
 
-def test_disk_full_mid_call_is_journalled_reported_and_saved_later(store, ev):
-    problems: list[StoreProblem] = []
-    rec = SessionRecorder(store, on_problem=problems.append)
+@pytest.fixture
+def problems() -> list[StoreProblem]:
+    """The StoreProblems a ``watched`` recorder reported, in order."""
+    return []
+
+
+@pytest.fixture
+def watched(problems):
+    """``watched(store)``: a recorder on ``store`` whose problems go to the ``problems`` list."""
+    return lambda store: SessionRecorder(store, on_problem=problems.append)
+
+
+@pytest.fixture
+def filled_db(db_path, ev):
+    """A store file holding one call of 200 long utterances (many pages), checkpointed: ready to damage."""
+    with open_store(db_path) as store:
+        rec = SessionRecorder(store)
+        rec(ev.started("filled01"))
+        for i in range(200):
+            rec(ev.final(f"第{i}句 {LONG}", start=float(i)))
+        assert rec.close() == 0
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db_path
+
+
+def test_disk_full_mid_call_is_journalled_reported_and_saved_later(watched, problems, store, ev):
+    rec = watched(store)
     rec(ev.started("full01"))
     rec(ev.final("第0句", start=0.0))
     assert rec.wait_saved()
@@ -60,9 +84,8 @@ def test_disk_full_mid_call_is_journalled_reported_and_saved_later(store, ev):
     assert not rec.spool_path.exists()  # an emptied journal is removed
 
 
-def test_read_only_database_keeps_everything_until_it_is_writable(store, ev):
-    problems: list[StoreProblem] = []
-    rec = SessionRecorder(store, on_problem=problems.append)
+def test_read_only_database_keeps_everything_until_it_is_writable(watched, problems, store, ev):
+    rec = watched(store)
     rec(ev.started("ro01"))
     assert rec.wait_saved()
     _pragma(store, "PRAGMA query_only = 1")  # every write now fails: 'attempt to write a readonly database'
@@ -80,10 +103,9 @@ def test_read_only_database_keeps_everything_until_it_is_writable(store, ev):
     assert store.get_session("ro01")["status"] == "ended"
 
 
-def test_what_close_cannot_save_stays_in_the_journal_and_the_next_open_replays_it(db_path, ev):
+def test_what_close_cannot_save_stays_in_the_journal_and_the_next_open_replays_it(watched, problems, db_path, ev):
     store = open_store(db_path)
-    problems: list[StoreProblem] = []
-    rec = SessionRecorder(store, on_problem=problems.append)
+    rec = watched(store)
     rec(ev.started("ro02"))
     assert rec.wait_saved()
     _pragma(store, "PRAGMA query_only = 1")
@@ -126,9 +148,8 @@ def test_partials_are_not_stored(store, ev):
     assert [u["text"] for u in store.utterances("p01")] == ["两天内先还一万"]
 
 
-def test_one_bad_utterance_is_stored_sanitised_and_the_rest_of_the_call_too(store, ev):
-    problems: list[StoreProblem] = []
-    rec = SessionRecorder(store, on_problem=problems.append)
+def test_one_bad_utterance_is_stored_sanitised_and_the_rest_of_the_call_too(watched, problems, store, ev):
+    rec = watched(store)
     rec(ev.started("bad01"))
     rec(ev.final("第一句"))
     rec(ev.final("坏的\udc80一句\x00话", start=1.0))  # a lone surrogate and a NUL from a broken decoder
@@ -140,9 +161,8 @@ def test_one_bad_utterance_is_stored_sanitised_and_the_rest_of_the_call_too(stor
     assert any("替换" in p.message for p in problems)
 
 
-def test_a_write_the_database_refuses_is_set_aside_with_its_reason(store, ev):
-    problems: list[StoreProblem] = []
-    rec = SessionRecorder(store, on_problem=problems.append)
+def test_a_write_the_database_refuses_is_set_aside_with_its_reason(watched, problems, store, ev):
+    rec = watched(store)
     rec(ev.started("ok01"))
     rec(ev.final("之前"))
     assert rec.wait_saved()
@@ -175,7 +195,7 @@ LOCKER = textwrap.dedent("""
 """)
 
 
-def test_another_process_holding_the_lock_never_holds_up_the_call(db_path, ev, kb_dir_shipped):
+def test_another_process_holding_the_lock_never_holds_up_the_call(watched, problems, db_path, ev, kb_dir_shipped):
     """The bench holds the lock 20 s and times suggestions; here the lock is held for the whole
     replayed call, so a recorder that waited on SQLite would never let the call finish."""
     from assist.call import Call
@@ -184,8 +204,7 @@ def test_another_process_holding_the_lock_never_holds_up_the_call(db_path, ev, k
     from assist.events import AssistResult
 
     store = open_store(db_path)
-    problems: list[StoreProblem] = []
-    rec = SessionRecorder(store, on_problem=problems.append)
+    rec = watched(store)
     results: list[AssistResult] = []
     call = Call(AssistEngine(kb_dir_shipped, playbook_id="changjiang_extension"),
                 subscribers=(rec, lambda e: results.append(e) if isinstance(e, AssistResult) else None))
@@ -243,14 +262,8 @@ def test_corrupt_file_is_set_aside_and_a_new_one_started(db_path, ev):
         assert again.open_warning is None and again.count_sessions() == 1
 
 
-def test_damaged_pages_are_detected(db_path, ev):
-    with open_store(db_path) as store:
-        rec = SessionRecorder(store)
-        rec(ev.started("d01"))
-        for i in range(200):
-            rec(ev.final(f"第{i}句 {LONG}", start=float(i)))
-        assert rec.close() == 0
-        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+def test_damaged_pages_are_detected(filled_db):
+    db_path = filled_db
     data = bytearray(db_path.read_bytes())
     data[8192:12288] = b"\xff" * 4096  # wreck a page in the middle
     db_path.write_bytes(bytes(data))
@@ -304,16 +317,10 @@ def test_a_store_from_a_future_version_is_refused_untouched(db_path):
     assert db_path.read_bytes() == before
 
 
-def test_a_big_store_is_checked_in_the_background_and_set_aside_at_the_next_open(db_path, ev, monkeypatch):
+def test_a_big_store_is_checked_in_the_background_and_set_aside_at_the_next_open(filled_db, ev, monkeypatch):
     from assist.store import connection
 
-    with open_store(db_path) as store:
-        rec = SessionRecorder(store)
-        rec(ev.started("big01"))
-        for i in range(200):
-            rec(ev.final(f"第{i}句 {LONG}", start=float(i)))
-        assert rec.close() == 0
-        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db_path = filled_db
     data = bytearray(db_path.read_bytes())
     middle = len(data) // 4096 // 2
     data[middle * 4096:(middle + 1) * 4096] = b"\x00" * 4096
