@@ -58,6 +58,7 @@ PARAM_SPECS: dict[str, dict[str, tuple[str, bool]]] = {
 MAX_FILE_BYTES = 2 * 1024 * 1024   # one YAML file; the largest shipped file is far below
 MAX_FILES = 500                    # YAML files in one folder
 KB_FOLDERS = ("playbooks", "faqs", "rules")  # each must exist and hold at least one entry
+OPTIONAL_FILES = ("lexicon.yaml", "settings.yaml", "compliant_lines.yaml", "out_of_scope.yaml")  # beside them
 _HHMM = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 PARTY_NAMES = tuple(k for k in PARTY_KINDS) + PARTY_RELATIONS
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -520,6 +521,18 @@ def _read_rules(doc, rel: str, issues: list[KBIssue]) -> list[Rule]:
     return out
 
 
+def kb_files(root: Path) -> tuple[list[Path], list[KBIssue]]:
+    """Every file the loader reads under ``root``, in its order, and the problems of the listing
+    itself (missing or empty folders, links that lead nowhere or in a loop, entries that are not
+    files, too many files). The parsed-KB cache keys on exactly this list (``kb_cache``)."""
+    issues: list[KBIssue] = []
+    files = [p for folder in KB_FOLDERS for p in _yaml_files(root, folder, issues)]
+    for name in OPTIONAL_FILES:
+        if _optional_path(root, name, issues) is not None:
+            files.append(root / name)
+    return files, issues
+
+
 def _yaml_files(root: Path, folder: str, issues: list[KBIssue] | None = None) -> list[Path]:
     """The folder's YAML files; a missing folder, a link that leads nowhere or in a loop, too many files are issues."""
     issues = [] if issues is None else issues
@@ -543,10 +556,10 @@ def _yaml_files(root: Path, folder: str, issues: list[KBIssue] | None = None) ->
             try:
                 p.resolve(strict=True)
             except (OSError, RuntimeError):
-                issues.append(KBIssue(str(p), 0, "这个链接指向不存在的位置或形成循环，文件没有被读取：请删掉它，或让它指向真实的文件"))
+                issues.append(KBIssue(str(p), 0, _BROKEN_LINK))
                 continue
         if not p.is_file():
-            issues.append(KBIssue(str(p), 0, "不是普通文件，没有被读取：请删掉它，或换成普通的 .yaml 文件"))
+            issues.append(KBIssue(str(p), 0, _NOT_A_FILE))
             continue
         files.append(p)
     if len(files) > MAX_FILES:
@@ -557,6 +570,8 @@ def _yaml_files(root: Path, folder: str, issues: list[KBIssue] | None = None) ->
     return files
 
 
+_BROKEN_LINK = "这个链接指向不存在的位置或形成循环，文件没有被读取：请删掉它，或让它指向真实的文件"
+_NOT_A_FILE = "不是普通文件，没有被读取：请删掉它，或换成普通的 .yaml 文件"
 _WHY_NEEDED = {
     "rules": "：没有合规规则，合规检查就会悄悄关闭；请恢复规则文件",
     "faqs": "：没有常见问题，客户提问时不会有答案；请恢复问答文件",
@@ -619,8 +634,8 @@ def _optional_file(root: Path, name: str, digest, issues: list[KBIssue]) -> tupl
     """A top-level file the KB may have (lexicon, settings, ...): its name as errors give it and
     its parsed content, or None when it is absent or unreadable (then ``issues`` says why).
     Its bytes go into the KB's version once it parsed (an over-size file is never read whole)."""
-    path = root / name
-    if not path.is_file():
+    path = _optional_path(root, name, issues)
+    if path is None:
         return None
     rel = str(path.relative_to(root.parent))
     doc = _parse_file(path, rel, issues)
@@ -628,6 +643,19 @@ def _optional_file(root: Path, name: str, digest, issues: list[KBIssue]) -> tupl
         return None
     digest.update(path.name.encode() + path.read_bytes())
     return rel, doc
+
+
+def _optional_path(root: Path, name: str, issues: list[KBIssue]) -> Path | None:
+    """``root / name`` if it is a file to read; None if absent, or (with an issue) if it is a link
+    that leads nowhere or in a loop, or not a file: a file the team lead put there is never ignored."""
+    path = root / name
+    if path.is_file():
+        return path
+    if path.is_symlink():
+        issues.append(KBIssue(str(path), 0, _BROKEN_LINK))
+    elif path.exists():
+        issues.append(KBIssue(str(path), 0, _NOT_A_FILE))
+    return None
 
 
 def _read_lexicon(root: Path, digest, issues: list[KBIssue]) -> tuple[tuple[str, ...], ...]:
