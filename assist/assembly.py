@@ -78,7 +78,7 @@ def make_engine(kb: KnowledgeBase, playbook_id: str | None = None) -> AssistEngi
     try:
         return AssistEngine(kb, playbook_id or None)
     except UnknownPlaybook:
-        titles = "、".join(f"{pb.title}（{pid}）" for pid, pb in sorted(kb.playbooks.items()))
+        titles = "、".join(f"{pb.title}（'{pid}'）" for pid, pb in sorted(kb.playbooks.items()))  # the id is what --playbook takes
         raise AssistError(f"知识库里没有话术“{playbook_id}”", f"可选的话术：{titles}；不指定则按通话内容自动识别。") from None
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 Speaker = Literal["agent", "customer", "unknown"]
 SPEAKERS: tuple[str, ...] = ("agent", "customer", "unknown")
+SPEAKER_LABELS = {"agent": "坐席", "customer": "客户", "unknown": "通话"}  # as messages name a channel; unknown: one mixed channel
 Severity = Literal["info", "warning", "critical"]
 SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")
 

@@ -26,12 +26,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from assist.events import (AssistResult, AudioGap, AudioLevel, CallEnded, CallStarted, CardWithdrawn,
+from assist.events import (SPEAKER_LABELS, AssistResult, AudioGap, AudioLevel, CallEnded, CallStarted, CardWithdrawn,
                            DeviceProblem, StoreProblem)
 from assist.printable import printable
 
 _SPEAKER_STYLE = {"agent": "cyan", "customer": "magenta", "unknown": "white"}
-_SPEAKER_LABEL = {"agent": "坐席", "customer": "客户", "unknown": "通话"}
+_SPEAKER_LABEL = SPEAKER_LABELS
 
 
 def _line(text: str) -> str:

@@ -35,7 +35,7 @@ _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|“[^”\n]*”|‘[^’\n]*’|�
 _PATHISH = re.compile(r"[^\s（）()，。；：:“”、]*[/\\][^\s（）()，。；：“”、]*|[\w.-]*\.(?:ya?ml|jsonl?|csv|md|wav|db)\b")
 _COMMAND = re.compile(r"\bassist(?: [a-z][a-z-]*)*|(?<![\w-])--?[a-z][a-z-]*|\bASSIST_[A-Z_]+|\bPULSE_[A-Z_]+")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-LATIN_ALLOWED = {"kb", "app", "id", "csv", "json", "yaml", "utf", "gbk", "gb18030", "mb", "kb/s", "wav", "ms", "hz",
+LATIN_ALLOWED = {"kb", "app", "id", "csv", "json", "yaml", "utf", "gbk", "gb18030", "mb", "gb", "wav", "ms", "hz",
                  "onnx", "vosk", "pcm", "x", "xx"}
 
 

@@ -59,12 +59,12 @@ class KnownModel:
 
 KNOWN_MODELS: dict[str, KnownModel] = {
     "vosk-model-small-cn-0.22": KnownModel(
-        "vosk-model-small-cn-0.22", "small Mandarin model, good for a laptop", 42,
+        "vosk-model-small-cn-0.22", "普通话小模型，笔记本电脑够用", 42,
         "3af8b0e7e0f835ae9d414ce5df580237a3cfb08d586c9fbbb0f7ff29ad5b14ba"),
     "vosk-model-cn-0.22": KnownModel(
-        "vosk-model-cn-0.22", "large Mandarin model, more accurate, needs ~4 GB RAM", 1300, None),
+        "vosk-model-cn-0.22", "普通话大模型，更准确，需要约 4 GB 内存", 1300, None),
     DEFAULT_ENCODER_MODEL: KnownModel(
-        DEFAULT_ENCODER_MODEL, "sentence encoder for the semantic matcher (ONNX; Windows, or a stronger Chinese model)",
+        DEFAULT_ENCODER_MODEL, "句向量模型，用于按意思匹配（ONNX 格式；用于 Windows，或换更强的中文模型）",
         95, None, kind="encoder",
         files=(("model.onnx", "onnx/model.onnx"), ("tokenizer.json", "tokenizer.json"))),
 }
@@ -78,7 +78,7 @@ class ModelMissing(AssistError):
         self.problem = problem
 
     def __str__(self) -> str:
-        return f"{self.problem}; fix: {self.fix}"
+        return f"{self.problem}；处理办法：{self.fix}"
 
 
 class DownloadError(AssistError):
@@ -87,7 +87,8 @@ class DownloadError(AssistError):
 
 class ChecksumMismatch(DownloadError):
     def __init__(self, url: str, expected: str, got: str):
-        super().__init__(f"SHA-256 mismatch for {url}: expected {expected}, got {got}")
+        super().__init__(f"{url} 的 SHA-256 校验值不符：应为 {expected}，实际为 {got}",
+                         "请确认校验值和下载地址是否正确，再运行一次同样的命令")
         self.expected = expected
         self.got = got
 
@@ -101,7 +102,8 @@ def search_dirs() -> list[Path]:
 
 
 def fix_command(name: str = DEFAULT_MODEL) -> str:
-    return "assist model download" if name == DEFAULT_MODEL else f"assist model download {name}"
+    command = "assist model download" if name == DEFAULT_MODEL else f"assist model download {name}"
+    return f"请运行 {command} 下载"
 
 
 def is_encoder_folder(path: str | Path) -> bool:
@@ -113,7 +115,7 @@ def check_model(path: str | Path) -> list[str]:
     encoder model if it holds an ONNX graph or a tokenizer."""
     path = Path(path)
     if not path.is_dir():
-        return [f"{path} is not a folder"]
+        return [f"{path}（不是文件夹）"]
     if is_encoder_folder(path):
         return [f for f in ("model.onnx", "tokenizer.json") if not (path / f).is_file()]
     missing = [rel for rel in ("am/final.mdl", "conf/model.conf") if not (path / rel).is_file()]
@@ -121,7 +123,7 @@ def check_model(path: str | Path) -> list[str]:
     has_static = (graph / "HCLG.fst").is_file()
     has_lookahead = (graph / "HCLr.fst").is_file() and (graph / "Gr.fst").is_file()
     if not (has_static or has_lookahead):
-        missing.append("graph/HCLG.fst (or graph/HCLr.fst + graph/Gr.fst)")
+        missing.append("graph/HCLG.fst（或 graph/HCLr.fst + graph/Gr.fst）")
     if not (graph / "phones" / "word_boundary.int").is_file() and not (graph / "words.txt").is_file():
         missing.append("graph/phones/word_boundary.int")
     return missing
@@ -130,8 +132,8 @@ def check_model(path: str | Path) -> list[str]:
 def _require_complete(path: Path, name_for_fix: str) -> Path:
     missing = check_model(path)
     if missing:
-        raise ModelMissing(f"model folder {path} is incomplete (missing {', '.join(missing)})",
-                           f"{fix_command(name_for_fix)} (or point ASSIST_MODEL at a complete vosk model folder)")
+        raise ModelMissing(f"模型文件夹 {path} 不完整（缺少 {'、'.join(missing)}）",
+                           f"{fix_command(name_for_fix)}（或把 ASSIST_MODEL 指向一个完整的 vosk 模型文件夹）")
     return path
 
 
@@ -153,7 +155,7 @@ def find_model(explicit: str | Path | None = None, name: str = DEFAULT_MODEL) ->
     for d in search_dirs():
         if (d / name).exists():
             return _require_complete(d / name, name)
-    raise ModelMissing(f"speech model {name} is not installed (looked in {', '.join(str(d) for d in search_dirs())})",
+    raise ModelMissing(f"没有安装语音模型 {name}（查找过：{'、'.join(str(d) for d in search_dirs())}）",
                        fix_command(name))
 
 
@@ -210,10 +212,11 @@ def _fetch(url: str, part: Path, progress: ProgressFn | None, timeout: float) ->
             if progress:
                 progress(have, have)
             return
-        raise DownloadError(f"could not download {url}: HTTP {e.code} {e.reason}") from None
+        raise DownloadError(f"无法下载 {url}（服务器回答 HTTP {e.code}）",
+                            "请检查网络和下载地址（--url-base），稍后再运行一次同样的命令") from None
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
-        raise DownloadError(f"could not download {url}: {reason}") from None
+        raise DownloadError(f"无法下载 {url}（{reason}）", "请检查网络和下载地址（--url-base），稍后再运行一次同样的命令") from None
     with resp:
         if have and resp.status != 206:
             have = 0  # the server ignored the Range header: start over
@@ -233,11 +236,9 @@ def _fetch(url: str, part: Path, progress: ProgressFn | None, timeout: float) ->
                     if progress:
                         progress(done, total)
         except (OSError, urllib.error.URLError) as e:
-            raise DownloadError(f"download of {url} broke off after {done} bytes ({e}); "
-                                "run the same command again to resume") from None
+            raise DownloadError(f"下载 {url} 在 {done} 字节处中断（{e}）", "再运行一次同样的命令即可接着下载") from None
         if total is not None and done < total:
-            raise DownloadError(f"download of {url} broke off after {done} of {total} bytes; "
-                                "run the same command again to resume")
+            raise DownloadError(f"下载 {url} 在 {done} / {total} 字节处中断", "再运行一次同样的命令即可接着下载")
 
 
 def _unpack(zip_path: Path, dest: Path, name: str) -> Path:
@@ -249,13 +250,13 @@ def _unpack(zip_path: Path, dest: Path, name: str) -> Path:
             with zipfile.ZipFile(zip_path) as z:
                 z.extractall(tmp)  # extractall drops absolute paths and '..' parts
         except (zipfile.BadZipFile, EOFError) as e:
-            raise DownloadError(f"{zip_path} is not a valid zip archive ({e}); delete it and download again") from None
+            raise DownloadError(f"{zip_path} 不是有效的 zip 压缩包（{e}）", "请删掉它，再重新下载") from None
         entries = [p for p in tmp.iterdir()]
         root = entries[0] if len(entries) == 1 and entries[0].is_dir() else tmp
         missing = check_model(root)
         if missing:
-            raise DownloadError(f"the downloaded archive does not hold a complete vosk model "
-                                f"(missing {', '.join(missing)})")
+            raise DownloadError(f"下载的压缩包里没有完整的 vosk 模型（缺少 {'、'.join(missing)}）",
+                                "请确认下载的是 vosk 模型，或换一个下载地址（--url-base）")
         if dest.exists():
             old = dest.with_name(f".old-{dest.name}-{os.getpid()}")
             os.replace(dest, old)
@@ -298,8 +299,8 @@ def download_model(name: str = DEFAULT_MODEL, *, dest_dir: str | Path | None = N
             part.unlink(missing_ok=True)  # a wrong file must not be resumed next time
             raise ChecksumMismatch(url, expected.lower(), got)
         if warn:
-            warn(f"SHA-256 mismatch for {url}: expected {expected} (recorded elsewhere, unconfirmed), "
-                 f"got {got}; checking the model's files instead")
+            warn(f"{url} 的 SHA-256 校验值不符：记录的是 {expected}（来自别处，未经确认），"
+                 f"实际为 {got}；改为检查模型文件是否完整")
     path = _unpack(part, dest, name)
     part.unlink(missing_ok=True)
     return path
@@ -319,7 +320,7 @@ def _download_files(known: KnownModel, dest: Path, url_base: str, progress: Prog
         os.replace(part, target)
     missing = check_model(staging)
     if missing:
-        raise DownloadError(f"the downloaded encoder model is incomplete (missing {', '.join(missing)})")
+        raise DownloadError(f"下载的句向量模型不完整（缺少 {'、'.join(missing)}）", "再运行一次同样的命令")
     if dest.exists():
         old = dest.with_name(f".old-{dest.name}-{os.getpid()}")
         os.replace(dest, old)

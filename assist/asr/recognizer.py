@@ -51,7 +51,7 @@ import numpy as np
 from assist.asr.models import ModelMissing, check_model, fix_command, model_sample_rate
 from assist.audio.block import END, FLUSH, AudioBlock
 from assist.audio.level import LevelMeter
-from assist.events import DeviceProblem, Speaker, Utterance, Word
+from assist.events import SPEAKER_LABELS, DeviceProblem, Speaker, Utterance, Word
 
 # Gaps shorter than this are filled with silence; longer ones start a new run.
 MAX_PADDED_GAP = 1.0
@@ -96,8 +96,7 @@ def load_model(path: str | Path) -> LoadedModel:
             return _cache[path]
         missing = check_model(path)
         if missing:
-            raise ModelMissing(f"model folder {path} is incomplete (missing {', '.join(missing)})",
-                               fix_command())
+            raise ModelMissing(f"模型文件夹 {path} 不完整（缺少 {'、'.join(missing)}）", fix_command())
         import vosk
 
         vosk.SetLogLevel(-1)  # Kaldi's log lines would bury the transcript
@@ -105,7 +104,7 @@ def load_model(path: str | Path) -> LoadedModel:
         try:
             model = vosk.Model(str(path))
         except Exception as e:
-            raise ModelMissing(f"vosk cannot load the model in {path} ({e})", fix_command()) from None
+            raise ModelMissing(f"vosk 无法加载 {path} 里的模型（{e}）", fix_command()) from None
         loaded = LoadedModel(path, model_sample_rate(path), model, time.perf_counter() - began)
         _cache[path] = loaded
         return loaded
@@ -184,8 +183,8 @@ class ChannelRecognizer:
             except Exception as e:  # keep draining the queue so the source never blocks
                 self.stats.errors += 1
                 if self.stats.errors == 1:
-                    self._publish(DeviceProblem(self.channel, f"speech recognition failed on the {self.channel} "
-                                                f"channel: {type(e).__name__}: {e}"))
+                    self._publish(DeviceProblem(self.channel, f"{SPEAKER_LABELS.get(self.channel, self.channel)}声道"
+                                                f"的语音识别出错（{type(e).__name__}：{e}），这一段没有文字"))
         try:
             self._finish_run()
         except Exception:

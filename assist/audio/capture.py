@@ -21,7 +21,7 @@ from typing import Callable
 
 from assist.audio import devices
 from assist.audio.block import BLOCK_SECONDS, AudioBlock
-from assist.events import AudioGap, DeviceProblem, Speaker
+from assist.events import SPEAKER_LABELS, AudioGap, DeviceProblem, Speaker
 
 _open_streams = 0  # streams open in this process; a PortAudio rescan would kill them
 _open_lock = threading.Lock()
@@ -115,9 +115,8 @@ class Capture:
             self._last_callback = time.monotonic() + self._startup_grace
             stream.start()
         except Exception as e:
-            raise devices.DeviceError(f"cannot open input device {dev.name!r} for the {self.channel}: {e}",
-                                      fix="check the device is not used exclusively by another program "
-                                          "(see `assist devices`)") from None
+            raise devices.DeviceError(f"无法打开{SPEAKER_LABELS.get(self.channel, self.channel)}的输入设备 {dev.name!r}（{e}）",
+                                      fix="请确认没有别的程序独占这个设备（见 assist devices）") from None
         self._stream = stream
         self.stats.rate = rate
         self.stats.device = dev.name
@@ -170,8 +169,7 @@ class Capture:
         if self.stats.dropped > dropped_seen and self._drop_first_t is not None:
             first, self._drop_first_t = self._drop_first_t, None
             self._publish(AudioGap(self.channel, first, self._drop_last_end,
-                                   reason=f"{self.stats.dropped - dropped_seen} audio blocks dropped: "
-                                          "the recognizer fell behind"))
+                                   reason=f"丢掉了 {self.stats.dropped - dropped_seen} 段音频：语音识别跟不上"))
             return self.stats.dropped
         return dropped_seen
 
@@ -183,9 +181,9 @@ class Capture:
             dropped_seen = self._report_drops(dropped_seen)
             if self.stats.overflows > overflows_seen and time.monotonic() - last_overflow_report > 10:
                 self._publish(DeviceProblem(self.channel,
-                                            f"{self.channel} input overflowed {self.stats.overflows} times "
-                                            "(some audio was lost before it reached assist)",
-                                            fix="close programs that load the CPU"))
+                                            f"{SPEAKER_LABELS.get(self.channel, self.channel)}声道的输入溢出了 "
+                                            f"{self.stats.overflows} 次（有些声音没到达坐席助手就丢了）",
+                                            fix="请关掉占用处理器的程序"))
                 overflows_seen = self.stats.overflows
                 last_overflow_report = time.monotonic()
             if self._stalled():
@@ -199,9 +197,9 @@ class Capture:
         self.stats.lost += 1
         self._close()
         self._publish(DeviceProblem(self.channel,
-                                    f"{self.channel} input {name!r} stopped delivering audio "
-                                    "(unplugged or changed?); the call goes on",
-                                    fix="plug the device back in; capture resumes by itself"))
+                                    f"{SPEAKER_LABELS.get(self.channel, self.channel)}的输入 {name!r} 没有声音了"
+                                    "（拔掉或换了设备？），通话继续",
+                                    fix="请把设备插回去，收音会自动恢复"))
         while not self._stop.wait(self._retry):
             try:
                 self._open()
@@ -217,10 +215,11 @@ class Capture:
                         pass
                 continue
             self.stats.reopened += 1
-            self._publish(AudioGap(self.channel, lost_at, self._next_t, reason=f"input {name!r} lost"))
-            self._publish(DeviceProblem(self.channel, f"{self.channel} input {self.device_label!r} is back",
+            self._publish(AudioGap(self.channel, lost_at, self._next_t, reason=f"输入 {name!r} 断开"))
+            self._publish(DeviceProblem(self.channel, f"{SPEAKER_LABELS.get(self.channel, self.channel)}的输入 "
+                                                      f"{self.device_label!r} 恢复了",
                                         recovered=True))
             return
         # the call ended while the device was still away: record the gap up to now
         self._publish(AudioGap(self.channel, lost_at, max(lost_at, self._call_time()),
-                               reason=f"input {name!r} lost"))
+                               reason=f"输入 {name!r} 断开"))

@@ -26,7 +26,7 @@ class DeviceError(AssistError):
         self.fix = fix
 
     def __str__(self) -> str:
-        return f"{self.message}\n  fix: {self.fix}" if self.fix else self.message
+        return f"{self.message}\n  处理办法：{self.fix}" if self.fix else self.message
 
 
 class NoInputDevice(DeviceError):
@@ -47,8 +47,8 @@ def _sd():
     try:
         import sounddevice
     except OSError as e:  # PortAudio library missing
-        raise NoInputDevice(f"audio system unavailable: {e}",
-                            fix="install PortAudio (Debian/Ubuntu: apt-get install libportaudio2)") from None
+        raise NoInputDevice(f"无法使用音频系统（{e}）",
+                            fix="请安装 PortAudio（Debian/Ubuntu：apt-get install libportaudio2）") from None
     return sounddevice
 
 
@@ -89,8 +89,8 @@ def find_input(name: str | None) -> InputDevice:
     """The input device called ``name`` (or the system default input when ``name`` is None)."""
     inputs = list_inputs()
     if not inputs:
-        raise NoInputDevice("no audio input device found",
-                            fix="plug in a headset or microphone, then run `assist devices` to check")
+        raise NoInputDevice("找不到音频输入设备",
+                            fix="请插上耳机或麦克风，然后运行 assist devices 查看")
     if name is None:
         for d in inputs:
             if d.is_default:
@@ -107,12 +107,12 @@ def find_input(name: str | None) -> InputDevice:
         for d in inputs:
             if d.index == int(name):
                 return d
-    names = ", ".join(repr(d.name) for d in inputs)
+    names = "、".join(repr(d.name) for d in inputs)
     if matches:
-        raise NoInputDevice(f"input device name {name!r} is ambiguous: it matches {', '.join(repr(m.name) for m in matches)}",
-                            fix="give more of the name (see `assist devices`)")
-    raise NoInputDevice(f"input device {name!r} not found (inputs: {names})",
-                        fix="plug it in or choose another with --agent/--customer (see `assist devices`)")
+        raise NoInputDevice(f"输入设备名 {name!r} 不唯一：它同时对应 {'、'.join(repr(m.name) for m in matches)}",
+                            fix="请写出更完整的设备名（见 assist devices）")
+    raise NoInputDevice(f"找不到输入设备 {name!r}（现有输入：{names}）",
+                        fix="请插上这个设备，或用 --agent / --customer 选择别的设备（见 assist devices）")
 
 
 def pick_rate(device: InputDevice, wanted: int | None) -> int:
@@ -127,5 +127,5 @@ def pick_rate(device: InputDevice, wanted: int | None) -> int:
             return int(rate)
         except Exception:
             continue
-    raise DeviceError(f"input device {device.name!r} accepts none of the usual sample rates",
-                      fix="choose another device with --agent/--customer (see `assist devices`)")
+    raise DeviceError(f"输入设备 {device.name!r} 不支持任何常用的采样率",
+                      fix="请用 --agent / --customer 选择别的设备（见 assist devices）")

@@ -12,12 +12,15 @@ from __future__ import annotations
 import re
 
 import json
+import logging
 import math
 import sys
 from datetime import datetime
 
 from assist.cli.common import UsageError, add_kb_option, open_kb
 from assist.events import SPEAKERS, AssistResult, Utterance
+
+log = logging.getLogger(__name__)
 
 
 def register(sub) -> None:
@@ -122,6 +125,24 @@ def _short(v) -> str:
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
+# json's English problems, in the words of the person fixing the line
+_JSON_PROBLEMS = (
+    ("Expecting value", "：这里缺少取值，或有多余的逗号"),
+    ("Expecting ',' delimiter", "：这里缺少逗号"),
+    ("Expecting ':' delimiter", "：这里缺少冒号"),
+    ("Expecting property name", "：字段名要用双引号括起来，或有多余的逗号"),
+    ("Unterminated string", "：引号没有闭合"),
+    ("Invalid control character", "：文字里有控制字符（如未转义的换行）"),
+    ("Invalid \\escape", "：文字里有无效的反斜杠转义"),
+    ("Invalid \\uXXXX escape", "：文字里有无效的 \\u 转义"),
+    ("Extra data", "：一行里只能有一个 JSON 对象"),
+)
+
+
+def _json_problem(msg: str) -> str:
+    return next((zh for en, zh in _JSON_PROBLEMS if msg.startswith(en)), "")
+
+
 def read_transcript(path: str) -> list[Utterance]:
     """Every utterance of the transcript, or a UsageError naming the first bad line (nothing half done).
 
@@ -146,14 +167,14 @@ def read_transcript(path: str) -> list[Utterance]:
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as e:
-            raise UsageError(f"{where}: 不是有效的 JSON（{e.msg}，第 {e.colno} 列）") from None
+            raise UsageError(f"{where}: 不是有效的 JSON（第 {e.colno} 列{_json_problem(e.msg)}）：请修正这一行") from None
         except (ValueError, RecursionError) as e:  # e.g. an integer of more than 4,300 digits
             raise UsageError(f"{where}: 无法读取的 JSON 取值（{_short(str(e))}）") from None
         if not isinstance(rec, dict):
             raise UsageError(f"{where}: 每行必须是一个 JSON 对象")
         speaker = rec.get("speaker", "unknown")
         if not isinstance(speaker, str) or speaker not in SPEAKERS:
-            raise UsageError(f"{where}: 说话人 speaker 只能是 {'、'.join(SPEAKERS)}，不是 {_short(speaker)}")
+            raise UsageError(f"{where}: 说话人 \"speaker\" 只能是 {'、'.join(repr(s) for s in SPEAKERS)}，不是 {_short(speaker)}")
         text_ = rec.get("text")
         if not isinstance(text_, str):
             raise UsageError(f"{where}: 缺少文字 \"text\"（应为字符串）")
@@ -195,7 +216,8 @@ def _semantics_or_notice(kb):
     except EncoderUnavailable as e:
         reason = str(e)
     except Exception as e:  # a broken model must not cost the transcript its analysis
-        reason = f"语义模型出错（{type(e).__name__}）"
+        log.info("sentence encoder failed", exc_info=True)  # details for a configured log, not the terminal
+        reason = "语义模型出错"
     print(f"提示：{reason}，本次只按字面匹配（结果照常输出，理解换种说法的能力较弱）。", file=sys.stderr)
     return None
 def party_record(p, changed: bool = False) -> dict:
@@ -212,7 +234,7 @@ def cmd_analyze(args) -> int:
         try:
             started = datetime.fromisoformat(args.started_at)
         except ValueError:
-            raise UsageError(f"--started-at: not an ISO date-time: {args.started_at!r}") from None
+            raise UsageError(f"--started-at {args.started_at!r} 不是日期时间：请写成 '2026-11-23T21:30' 这样的格式") from None
     utterances = read_transcript(args.transcript)
     kb = open_kb(args)
     try:

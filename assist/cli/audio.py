@@ -18,6 +18,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
 from assist.cli.common import UsageError, add_kb_option, open_kb
+from assist.printable import printable
 
 
 def register(sub) -> None:
@@ -27,7 +28,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_devices)
 
     p = sub.add_parser("model", help="管理离线语音识别模型和句向量模型")
-    msub = p.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    msub = p.add_subparsers(dest="model_command", metavar="操作", required=True)
     d = msub.add_parser("download", help="下载并安装 vosk 语音模型（默认 vosk-model-small-cn-0.22）")
     d.add_argument("name", nargs="?", default=None, metavar="NAME")
     d.add_argument("--dest", metavar="DIR", help="安装目录（默认：ASSIST_MODELS_DIR 或用户数据目录）")
@@ -88,23 +89,26 @@ def cmd_devices(args) -> int:
             raise UsageError(str(e)) from None
         config = config.with_changes(**changes)
         path = save_config(config)
-        print(f"saved to {path}: " + ", ".join(f"{k}={v!r}" for k, v in changes.items()))
+        saved = {"agent_device": "坐席麦克风", "customer_device": "客户声道"}
+        print(f"已保存到 {path}：" + "，".join(f"{saved[k]} = {v!r}" for k, v in changes.items()))
         return 0
     if not inputs:
-        raise UsageError("no audio input device found; plug in a headset or microphone")
-    table = Table(title="audio inputs")
-    for col in ("index", "name", "host API", "channels", "default rate", "role"):
+        raise UsageError("找不到音频输入设备", "请插上耳机或麦克风，然后再运行 assist devices")
+    table = Table(title="音频输入设备")
+    for col in ("序号", "名称", "音频接口", "声道数", "默认采样率", "用途"):
         table.add_column(col)
     for d in inputs:
         role = []
         if d.name == config.agent_device:
-            role.append("agent (saved)")
+            role.append("坐席麦克风（已保存）")
         if d.name == config.customer_device:
-            role.append("customer (saved)")
+            role.append("客户声道（已保存）")
         if d.is_default:
-            role.append("system default")
-        table.add_row(str(d.index), d.name, d.hostapi, str(d.channels), f"{d.default_rate} Hz", ", ".join(role))
-    Console().print(table)
+            role.append("系统默认")
+        # device and host API names are the system's own: shown as they are, without escape codes
+        table.add_row(str(d.index), printable(d.name, newlines=False), printable(d.hostapi, newlines=False),
+                      str(d.channels), f"{d.default_rate} Hz", "、".join(role))
+    Console(highlight=False).print(table)
     return 0
 
 
@@ -117,8 +121,7 @@ def cmd_model_download(args) -> int:
 
     name = args.name or DEFAULT_MODEL
     if name not in KNOWN_MODELS and not (args.url_base or args.sha256):
-        print(f"note: {name} is not one of the known models ({', '.join(KNOWN_MODELS)}); trying anyway",
-              file=sys.stderr)
+        print(f"提示：{name} 不在已知模型之列（{'、'.join(KNOWN_MODELS)}），仍然尝试下载", file=sys.stderr)
     bar = None
 
     def progress(done: int, total: int | None) -> None:
@@ -129,17 +132,17 @@ def cmd_model_download(args) -> int:
             bar.update(done - bar.n)
 
     def warn(message: str) -> None:
-        (bar.write if bar else print)(f"warning: {message}", file=sys.stderr)
+        (bar.write if bar else print)(f"注意：{message}", file=sys.stderr)
 
     try:
         path = download_model(name, dest_dir=args.dest, url_base=args.url_base, sha256=args.sha256,
                               progress=progress, warn=warn)
     except DownloadError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(e.message, e.fix) from None
     finally:
         if bar is not None:
             bar.close()
-    print(f"installed {name} in {path}")
+    print(f"已安装 {name}：{path}")
     return 0
 
 
@@ -147,15 +150,15 @@ def cmd_model_list(args) -> int:
     from assist.asr.models import DEFAULT_MODEL, KNOWN_MODELS, list_models
 
     installed = list_models()
-    print("known models (assist model download NAME):")
+    print("可下载的模型（用 assist model download 名称 下载）：")
     for m in KNOWN_MODELS.values():
-        mark = " (default)" if m.name == DEFAULT_MODEL else (" (encoder)" if m.kind == "encoder" else "")
+        mark = "（默认）" if m.name == DEFAULT_MODEL else ""
         print(f"  {m.name:<28} {m.size_mb:>5} MB  {m.description}{mark}")
-    print("installed:")
+    print("已安装：")
     if not installed:
-        print("  none")
+        print("  无")
     for found in installed:
-        state = "ok" if found.complete else "INCOMPLETE: missing " + ", ".join(found.missing)
+        state = "完整" if found.complete else "不完整，缺少 " + "、".join(found.missing)
         print(f"  {found.name:<28} {found.path}  [{state}]")
     return 0
 
@@ -198,7 +201,7 @@ def _make_call(args, subscribers):
     if not args.no_store:
         recording = open_recording(args.db)  # AssistError: printed with its fix by cli.main
         if recording.warning:
-            print(f"warning: {recording.warning}", file=sys.stderr)
+            print(f"assist：注意：{recording.warning}", file=sys.stderr)
     try:
         call = make_call(kb, args.playbook, subscribers, recording, vectors=vectors)
     except BaseException:
@@ -232,9 +235,9 @@ def _parse_speed(text: str) -> float | None:
     try:
         speed = float(text)
     except ValueError:
-        raise UsageError(f"--speed must be 1, max or a positive factor, not {text!r}") from None
+        raise UsageError(f"--speed {text!r} 无法识别：请写 1（实时）、'max'（尽快）或一个正的倍数，如 2") from None
     if speed <= 0:
-        raise UsageError(f"--speed must be positive, not {text!r}")
+        raise UsageError(f"--speed {text!r} 必须大于 0：请写 1（实时）、'max'（尽快）或一个正的倍数，如 2")
     return speed
 
 
@@ -352,14 +355,18 @@ def _driver_noise_to_log():
             os.close(saved)
             wrote = log.tell()
     if wrote:
-        print(f"audio driver messages were written to {log_path}", file=sys.stderr)
+        print(f"音频驱动的提示信息已写入 {log_path}", file=sys.stderr)
 
 
 def _stats_line(stats: dict) -> str:
+    """One line per call for stderr: per channel, audio heard, sentences, recognition speed, losses."""
+    from assist.events import SPEAKER_LABELS
+
     parts = []
     for ch, s in stats.items():
         extra = ""
         if "dropped" in s:
-            extra = f", dropped {s['dropped']}, overflows {s['overflows']}, device lost {s['lost']}x"
-        parts.append(f"{ch}: {s['audio_seconds']}s audio, {s['finals']} utterances, RTF {s['real_time_factor']}{extra}")
-    return "; ".join(parts)
+            extra = f"，丢弃 {s['dropped']} 段，溢出 {s['overflows']} 次，设备断开 {s['lost']} 次"
+        parts.append(f"{SPEAKER_LABELS.get(ch, ch)}声道：音频 {s['audio_seconds']} 秒，{s['finals']} 句，"
+                     f"识别耗时为音频时长的 {s['real_time_factor']} 倍{extra}")
+    return "；".join(parts)

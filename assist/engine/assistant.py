@@ -54,7 +54,7 @@ class AssistEngine:
         self._semantics_failed = False
         if playbook_id is not None and playbook_id not in kb.playbooks:
             raise UnknownPlaybook(
-                f"unknown playbook '{playbook_id}'; known: {', '.join(sorted(kb.playbooks))}")
+                f"没有编号为 '{playbook_id}' 的话术：请改用 {'、'.join(repr(p) for p in sorted(kb.playbooks))} 之一")
         self.fixed_playbook_id = playbook_id
         self.lexicon = Lexicon(kb.synonyms)
         self.faq = FaqMatcher(kb, self.lexicon)
@@ -89,7 +89,7 @@ class AssistEngine:
         """Start a new call (optionally with another fixed playbook)."""
         if playbook_id is not None:
             if playbook_id not in self.kb.playbooks:
-                raise UnknownPlaybook(f"unknown playbook '{playbook_id}'")
+                raise UnknownPlaybook(f"没有编号为 '{playbook_id}' 的话术")
             self.fixed_playbook_id = playbook_id
         for t in self.trackers.values():
             t.reset()

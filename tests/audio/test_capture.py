@@ -32,7 +32,7 @@ def test_pulse_input_is_listed(pulse):
 def test_unknown_device_is_a_clear_error(pulse):
     with pytest.raises(devices.NoInputDevice) as e:
         devices.find_input("USB Headset that is not here")
-    assert "not found" in str(e.value) and "pulse" in str(e.value) and "assist devices" in e.value.fix
+    assert "找不到输入设备" in str(e.value) and "pulse" in str(e.value) and "assist devices" in e.value.fix
 
 
 def test_live_speech_comes_out_of_the_pipeline(pulse, player, speech, ko_model_path, ko_model, make_call):
@@ -112,10 +112,10 @@ def test_unplugged_device_is_reported_and_recovered(private_pulse, ko_model_path
     finally:
         listener.stop()
     problems = rec.of(DeviceProblem)
-    assert "stopped delivering" in problems[0].message and problems[0].channel == "agent"
+    assert "没有声音了" in problems[0].message and problems[0].channel == "agent"
     assert problems[0].fix
     gaps = rec.of(AudioGap)
-    assert len(gaps) == 1 and gaps[0].end - gaps[0].start >= 1.0 and "lost" in gaps[0].reason
+    assert len(gaps) == 1 and gaps[0].end - gaps[0].start >= 1.0 and "断开" in gaps[0].reason
     assert listener.stats["agent"]["lost"] == 1 and listener.stats["agent"]["reopened"] == 1
     assert isinstance(rec.events[-1], CallEnded) and not rec.events[-1].interrupted  # the call went on
 
@@ -144,7 +144,7 @@ def test_callback_counts_drops_and_supervisor_reports_the_gap():
     assert cap._report_drops(0) == 3
     gap = events[0]
     assert isinstance(gap, AudioGap) and gap.channel == "customer"
-    assert gap.start == pytest.approx(0.2) and gap.end == pytest.approx(0.5) and "3 audio blocks dropped" in gap.reason
+    assert gap.start == pytest.approx(0.2) and gap.end == pytest.approx(0.5) and "丢掉了 3 段音频" in gap.reason
     blocks = [q.get_nowait() for _ in range(2)]
     assert all(isinstance(b, AudioBlock) for b in blocks) and [b.t for b in blocks] == [0.0, 0.1]
 

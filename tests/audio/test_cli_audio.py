@@ -44,8 +44,8 @@ def test_replay_records_a_session(speech, ko_model_path, ko_model, tmp_path, cap
 def test_replay_live_view_prints_transcript(speech, ko_model_path, ko_model, capsys):
     assert main(["replay", str(speech["one"]), "--speed", "max", "--no-store", "--model", str(ko_model_path)]) == 0
     captured = capsys.readouterr()
-    assert HANGUL.search(captured.out) and "transcript" in captured.out
-    assert "unknown:" in captured.err and "utterances" in captured.err
+    assert HANGUL.search(captured.out) and "通话文字" in captured.out
+    assert "通话声道：" in captured.err and " 句" in captured.err
 
 
 @pytest.mark.parametrize("content,needle", [(b"garbage" * 20, "not a readable PCM WAV"),
@@ -79,7 +79,7 @@ def test_model_path_and_list(ko_model_path, monkeypatch, capsys):
     assert capsys.readouterr().out.strip() == str(ko_model_path)
     assert main(["model", "list"]) == 0
     out = capsys.readouterr().out
-    assert "vosk-model-small-cn-0.22" in out and "vosk-model-cn-0.22" in out and "[ok]" in out
+    assert "vosk-model-small-cn-0.22" in out and "vosk-model-cn-0.22" in out and "[完整]" in out
 
 
 def test_model_download_cli_against_local_server(tmp_path, monkeypatch, capsys):
@@ -95,11 +95,11 @@ def test_model_download_cli_against_local_server(tmp_path, monkeypatch, capsys):
         monkeypatch.setenv("ASSIST_MODEL_URL_BASE", server.base)
         assert main(["model", "download"]) == 0
         out, err = capsys.readouterr()
-        assert "installed vosk-model-small-cn-0.22" in out
-        assert "expected 3af8b0e7" in err and "got " in err  # the unconfirmed hash: warned, files decide
+        assert "已安装 vosk-model-small-cn-0.22" in out
+        assert "记录的是 3af8b0e7" in err and "实际为 " in err  # the unconfirmed hash: warned, files decide
         assert main(["model", "download", "--sha256", "0" * 64]) == 2
         err = capsys.readouterr().err
-        assert "expected " + "0" * 64 in err and "Traceback" not in err
+        assert "应为 " + "0" * 64 in err and "处理办法" in err and "Traceback" not in err
     finally:
         server.httpd.shutdown()
 
@@ -110,15 +110,15 @@ def test_devices_lists_and_saves_by_name(pulse, capsys):
     assert main(["devices", "--agent", "PULSE"]) == 0
     assert load_config().agent_device == "pulse"
     assert main(["devices", "--customer", "no such thing"]) == 2
-    assert "not found" in capsys.readouterr().err
+    assert "找不到输入设备 'no such thing'" in capsys.readouterr().err
     assert main(["devices"]) == 0
-    assert "agent (saved)" in capsys.readouterr().out
+    assert "坐席麦克风（已保存）" in capsys.readouterr().out
 
 
 def test_listen_unknown_device_is_a_usage_error(pulse, ko_model_path, capsys):
     assert main(["listen", "--agent", "no such mic", "--no-store", "--model", str(ko_model_path)]) == 2
     err = capsys.readouterr().err
-    assert "not found" in err and "Traceback" not in err
+    assert "找不到输入设备 'no such mic'" in err and "处理办法" in err and "Traceback" not in err
 
 
 def test_config_roundtrip_and_broken_file():

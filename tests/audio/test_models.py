@@ -105,7 +105,7 @@ def test_confirmed_checksum_mismatch_is_fatal_and_says_both(server, tmp_path):
     with pytest.raises(ChecksumMismatch) as e:
         models.download_model(NAME, dest_dir=tmp_path, url_base=server.base, sha256="ab" * 32)
     msg = str(e.value)
-    assert f"expected {'ab' * 32}" in msg and f"got {hashlib.sha256(data).hexdigest()}" in msg
+    assert f"应为 {'ab' * 32}" in msg and f"实际为 {hashlib.sha256(data).hexdigest()}" in msg
     assert not (tmp_path / NAME).exists()
     assert not (tmp_path / ".downloads" / f"{NAME}.zip.part").exists()  # not resumed next time
 
@@ -147,12 +147,12 @@ def test_incomplete_archive_leaves_nothing_behind(server, tmp_path):
 
 def test_bad_zip_and_http_errors(server, tmp_path):
     server.serve(NAME, b"<html>not a zip</html>")
-    with pytest.raises(DownloadError, match="not a valid zip"):
+    with pytest.raises(DownloadError, match="不是有效的 zip 压缩包"):
         models.download_model(NAME, dest_dir=tmp_path, url_base=server.base)
     assert not (tmp_path / NAME).exists()
     with pytest.raises(DownloadError, match="HTTP 404"):
         models.download_model("vosk-model-cn-0.22", dest_dir=tmp_path, url_base=server.base)
-    with pytest.raises(DownloadError, match="could not download"):
+    with pytest.raises(DownloadError, match="无法下载"):
         models.download_model(NAME, dest_dir=tmp_path, url_base="http://127.0.0.1:9/none")
 
 

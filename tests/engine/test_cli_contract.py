@@ -50,7 +50,7 @@ def test_analyze_prints_one_record_per_line_in_the_documented_shape(transcript):
 
 @pytest.mark.parametrize("line,needle", [
     ('{"speaker": "agent", "text": ', "不是有效的 JSON"),
-    ('{"speaker": "boss", "text": "hi"}', "说话人 speaker 只能是"),
+    ('{"speaker": "boss", "text": "hi"}', '说话人 "speaker" 只能是'),
     ('{"speaker": "agent"}', '缺少文字 "text"'),
     ('{"speaker": "agent", "text": "x", "start": "soon"}', '"start" 必须是秒数'),
     ('[1, 2]', "必须是一个 JSON 对象"),
@@ -69,7 +69,7 @@ def test_analyze_missing_file_and_unknown_playbook(tmp_path, transcript):
     r = run("analyze", str(tmp_path / "nope.jsonl"))
     assert r.returncode == 2 and "找不到这个文件" in r.stderr
     r = run("analyze", str(transcript), "--playbook", "nope")
-    assert r.returncode == 2 and "unknown playbook 'nope'" in r.stderr
+    assert r.returncode == 2 and "没有编号为 'nope' 的话术" in r.stderr
 
 
 def test_analyze_reads_stdin():

@@ -134,7 +134,7 @@ def test_model_commands_list_and_locate_encoder_models(model_dir, tmp_path):
     run = lambda *a: subprocess.run([sys.executable, "-m", "assist", "model", *a], capture_output=True,  # noqa: E731
                                     text=True, env=env, timeout=120)
     p = run("list")
-    assert p.returncode == 0 and DEFAULT_ENCODER_MODEL in p.stdout and "[ok]" in p.stdout
+    assert p.returncode == 0 and DEFAULT_ENCODER_MODEL in p.stdout and "[完整]" in p.stdout
     p = run("path", DEFAULT_ENCODER_MODEL)
     assert p.returncode == 0 and p.stdout.strip() == str(models / DEFAULT_ENCODER_MODEL)
 
