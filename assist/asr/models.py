@@ -102,8 +102,7 @@ def search_dirs() -> list[Path]:
 
 
 def fix_command(name: str = DEFAULT_MODEL) -> str:
-    command = "assist model download" if name == DEFAULT_MODEL else f"assist model download {name}"
-    return f"请运行 {command} 下载"
+    return "assist model download" if name == DEFAULT_MODEL else f"assist model download {name}"
 
 
 def is_encoder_folder(path: str | Path) -> bool:

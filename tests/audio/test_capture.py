@@ -154,4 +154,4 @@ def test_no_input_device_at_all(monkeypatch):
     monkeypatch.setattr(devices, "list_inputs", lambda: [])
     with pytest.raises(devices.NoInputDevice) as e:
         devices.find_input(None)
-    assert "no audio input device" in str(e.value) and "plug in" in e.value.fix
+    assert "找不到音频输入设备" in str(e.value) and "插上耳机" in e.value.fix

