@@ -181,7 +181,11 @@ def _quote(text: str) -> str:
 
 
 def _empty_kb(folder: Path):
-    return _write_kb(folder / "empty", [], [])
+    """A KB that matches none of the (Korean) speech: the loader refuses an empty faqs/ or rules/,
+    so it holds one Chinese FAQ and one rule the recognizer cannot produce."""
+    return _write_kb(folder / "empty", ["  - id: bench.none\n    question: 占位问题\n    answer: 占位答案\n"],
+                     ["  - id: bench_none\n    severity: info\n    title: 占位\n    message: 占位\n"
+                      "    source: 基准\n    match:\n      any: ['占位违规词']\n"])
 
 
 def _write_kb(root: Path, faqs: list[str], rules: list[str]):

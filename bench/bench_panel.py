@@ -161,6 +161,10 @@ def main() -> int:
     from assist.ui.app import CallController
 
     ctl = CallController(panel, demo=True)
+    # the KB and the store load on workers (the panel paints first): wait for both, as F8 would
+    while ctl.kb is None or not ctl.store_settled:
+        app.processEvents()
+        time.sleep(0.01)
     bridge = ctl.bridge
     # Runs after panel.on_result (connected first): the result's update is queued for the next paint.
     bridge.result.connect(lambda r, stamp: TimedTranscript.pending.append((stamp, panel.transcript.segments)))
