@@ -95,6 +95,25 @@ def open_recording(db: str | Path | None = None, on_problem: Callable[[object], 
     return Recording(store, recorder, store.open_warning or "")
 
 
+def build_kb_semantics(kb: KnowledgeBase, progress: Callable[[int, int], None] | None = None,
+                       ) -> tuple[KbSemantics | None, str]:
+    """The KB's sentence vectors (cached on disk), or None and why not, in Chinese.
+
+    No encoder (switched off, not installed) and a broken model or cache alike give None:
+    whoever asked goes on matching by wording. Caller's thread (seconds on a cold cache).
+    """
+    from assist.engine.kb_semantics import build_semantics
+    from assist.semantics import EncoderUnavailable, load_encoder
+
+    try:
+        return build_semantics(kb, load_encoder(), progress=progress), ""
+    except EncoderUnavailable as e:
+        return None, str(e)
+    except Exception:  # a broken model must not cost a call or an analysis its lexical results
+        log.info("the KB's sentence vectors could not be built", exc_info=True)  # for a configured log
+        return None, "语义模型出错"
+
+
 class KbVectors:
     """The KB's sentence vectors for calls: built once per KB on a worker, handed to each call.
 
@@ -149,21 +168,12 @@ class KbVectors:
 
     def _build(self, kb: KnowledgeBase) -> None:
         """Worker thread: encode, then hand the vectors to every waiting call on this KB."""
-        from assist.engine.kb_semantics import build_semantics
-        from assist.semantics import EncoderUnavailable, load_encoder
-
         def progress(done: int, total: int) -> None:
             if total and done < total:
                 self._say("progress", f"正在准备语义理解（{done * 100 // total}%），现在按字面匹配")
 
-        semantics = None
-        try:
-            semantics = build_semantics(kb, load_encoder(), progress=progress)
-        except EncoderUnavailable as e:
-            problem = f"{e}，通话只按字面匹配（换种说法的问题可能找不到答案）"
-        except Exception as e:  # a broken model or cache must not stop a call: lexical-only
-            log.exception("the KB's sentence vectors could not be built")
-            problem = f"语义模型出错（{type(e).__name__}），通话只按字面匹配"
+        semantics, reason = build_kb_semantics(kb, progress)
+        problem = f"{reason}，通话只按字面匹配（换种说法的问题可能找不到答案）"
         with self._lock:
             if self._kb_version != kb.version:
                 return  # a newer KB replaced this one meanwhile: its own build reports

@@ -12,15 +12,12 @@ from __future__ import annotations
 import re
 
 import json
-import logging
 import math
 import sys
 from datetime import datetime
 
 from assist.cli.common import UsageError, add_kb_option, open_kb
 from assist.events import SPEAKERS, AssistResult, Utterance
-
-log = logging.getLogger(__name__)
 
 
 def register(sub) -> None:
@@ -208,18 +205,14 @@ def result_record(index: int, r: AssistResult) -> dict:
 
 def _semantics_or_notice(kb):
     """The KB's sentence vectors, or None with one Chinese notice on stderr (results are then lexical)."""
-    from assist.engine.kb_semantics import build_semantics
-    from assist.semantics import EncoderUnavailable, load_encoder
+    from assist.assembly import build_kb_semantics
 
-    try:
-        return build_semantics(kb, load_encoder())
-    except EncoderUnavailable as e:
-        reason = str(e)
-    except Exception as e:  # a broken model must not cost the transcript its analysis
-        log.info("sentence encoder failed", exc_info=True)  # details for a configured log, not the terminal
-        reason = "语义模型出错"
-    print(f"提示：{reason}，本次只按字面匹配（结果照常输出，理解换种说法的能力较弱）。", file=sys.stderr)
-    return None
+    semantics, reason = build_kb_semantics(kb)
+    if semantics is None:
+        print(f"提示：{reason}，本次只按字面匹配（结果照常输出，理解换种说法的能力较弱）。", file=sys.stderr)
+    return semantics
+
+
 def party_record(p, changed: bool = False) -> dict:
     """Who is on the line, as analyze and the post-call report print it."""
     return {"kind": p.kind, "relation": p.relation, "label": p.label, "source": p.source,
