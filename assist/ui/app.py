@@ -233,7 +233,7 @@ class CallController(QObject):
 
         if state == "problem":
             if (encoder_name() or "").lower() not in ("none", "off", "0"):
-                self.panel.show_problem("encoder", text, "答案仍会按字面匹配显示；重新安装 assist 可恢复语义理解。")
+                self.panel.show_problem("encoder", text, "答案仍会按字面匹配显示；重新安装本软件可恢复语义理解。")
         elif not self.in_call:
             self.panel.status.setText(text if state == "progress" else "未在通话中 · 按 F8 开始")
 
