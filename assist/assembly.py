@@ -14,6 +14,8 @@ the same way everywhere:
   caller gave nothing;
 - ``start_source``: starts it, turning every "cannot start" problem (model,
   device, file, settings) into an ``AssistError`` with its fix;
+- ``SpareEngine``: the next call's engine, built ahead on a worker thread, so that the
+  panel's F8 does not build one on the GUI thread (~0.2 s of CPU with 10 000 FAQs);
 - ``KbVectors``: the KB's sentence vectors, built on a worker thread while the lexical
   engine already serves, and given to every call made with it (running calls too), so
   a live call understands paraphrases as ``assist analyze`` does.
@@ -31,11 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from assist.call import Call
 from assist.errors import AssistError
 from assist.knowledge.model import KnowledgeBase
 
-if TYPE_CHECKING:  # imported where used: assist analyze must not load audio, a panel start not vosk
+if TYPE_CHECKING:  # imported where used: assist analyze must not load audio, a panel start not vosk;
+    # and the panel imports this module on its GUI thread right after the first paint, so the
+    # engine (numpy, pypinyin: 0.6 s of CPU holding that thread) comes in with the first call
+    # or on the KB loader's worker, never here
+    from assist.call import Call
     from assist.demo import DemoPlayer
     from assist.engine import AssistEngine
     from assist.engine.kb_semantics import KbSemantics
@@ -191,6 +196,78 @@ class KbVectors:
             self._say("ready", "语义理解已就绪")
 
 
+class SpareEngine:
+    """The next call's engine, built ahead of time on a worker thread.
+
+    Even with its indexes cached, an engine on a 10 000-FAQ KB costs about 0.2 s of CPU to
+    build (the phrase index's cache key over every phrasing, the FAQ phrasings list): on the
+    panel's GUI thread at F8 that froze the panel for as long. ``prepare(kb)`` builds one on
+    a worker when the panel is idle (a KB loaded, a call ended); ``take(kb, playbook_id)``
+    hands it over for the call (None if there is none yet for this KB: the caller builds one
+    as before). An engine is handed out once; a new KB replaces a spare built for the old one.
+    ``warm_imports``: modules the call's start will need (the listener's audio and recognizer
+    code: ~0.5 s of imports at the first F8), imported on the same worker afterwards.
+    Any thread.
+    """
+
+    def __init__(self, warm_imports: Iterable[str] = ()) -> None:
+        self.warm_imports = ("assist.call", *warm_imports)
+        self._lock = threading.Lock()
+        self._kb: KnowledgeBase | None = None  # the KB of the spare or of the build under way
+        self._engine: AssistEngine | None = None
+        self._building = False
+
+    def prepare(self, kb: KnowledgeBase) -> None:
+        """Start building a spare engine on ``kb`` (returns at once; nothing to do if one exists)."""
+        with self._lock:
+            if self._kb is kb and (self._engine is not None or self._building):
+                return
+            self._kb, self._engine, self._building = kb, None, True
+        threading.Thread(target=self._build, args=(kb,), name="assist-spare-engine", daemon=True).start()
+
+    def _build(self, kb: KnowledgeBase) -> None:
+        """Worker thread. A failure leaves no spare: the call builds its engine and reports it."""
+        engine: AssistEngine | None = None
+        try:
+            settle_heap()  # as make_call would: the engine is built after, so it stays collectable
+            engine = make_engine(kb)
+        except Exception:
+            log.info("could not build a spare engine", exc_info=True)
+        import importlib
+
+        for name in self.warm_imports:
+            try:
+                importlib.import_module(name)
+            except Exception:  # e.g. no audio library: the call's start reports it to the agent
+                log.info("could not import %s ahead of the call", name, exc_info=True)
+        with self._lock:
+            if self._kb is kb:
+                self._engine, self._building = engine, False
+
+    def ready_for(self, kb: KnowledgeBase) -> bool:
+        """Whether a spare engine for ``kb`` is waiting (benchmarks and tests wait for it)."""
+        with self._lock:
+            return self._kb is kb and self._engine is not None
+
+    def take(self, kb: KnowledgeBase, playbook_id: str | None = None) -> AssistEngine | None:
+        """The spare engine for ``kb``, following ``playbook_id`` (None: detected), or None."""
+        with self._lock:
+            if self._kb is not kb or self._engine is None:
+                return None
+            engine, self._engine = self._engine, None
+        if playbook_id:
+            from assist.engine import UnknownPlaybook
+
+            try:
+                engine.reset(playbook_id)  # as AssistEngine(kb, playbook_id) would start
+            except UnknownPlaybook:  # raised before the engine changed: keep it for the next call
+                with self._lock:
+                    if self._kb is kb and self._engine is None:
+                        self._engine = engine
+                return None  # make_engine says so, in the user's words
+        return engine
+
+
 _heap_settled = False
 
 
@@ -215,11 +292,17 @@ def settle_heap() -> None:
 
 
 def make_call(kb: KnowledgeBase, playbook_id: str | None = None, subscribers: Iterable = (),
-              recording: Recording | None = None, vectors: KbVectors | None = None) -> Call:
+              recording: Recording | None = None, vectors: KbVectors | None = None,
+              spare: SpareEngine | None = None) -> Call:
     """Engine + ``Call``; the recorder (if any) hears every event after the other subscribers.
-    ``vectors``: the KB's sentence vectors, now or when built (else the call is lexical-only)."""
+    ``vectors``: the KB's sentence vectors, now or when built (else the call is lexical-only).
+    ``spare``: take the engine built ahead there, if it has one for ``kb``."""
+    from assist.call import Call
+
     settle_heap()
-    engine = make_engine(kb, playbook_id)
+    engine = spare.take(kb, playbook_id) if spare is not None else None
+    if engine is None:
+        engine = make_engine(kb, playbook_id)
     if vectors is not None:
         vectors.attach(engine)
     subs = tuple(subscribers)

@@ -186,3 +186,63 @@ def test_a_call_can_start_without_the_kb_vectors_or_the_summary_parser(tmp_path)
     assert "assist.engine" in modules and "assist.store.store" in modules  # it really got there
     assert seen["vectors_asked"]
     assert "cn2an" not in modules or "assist.store.summary" in modules  # only the warm-up after opening loads it
+
+
+BEGIN = """
+import json, sys
+from assist.ui import app as ui
+from assist.ui.kb_watcher import KbWatcher
+qapp = ui.ensure_app()
+panel = ui.Panel(settings=None)
+KbWatcher.reload = lambda self: None  # no worker: what is imported below is the GUI thread's own doing
+ui.CallController._open_store = lambda self: None
+before = set(sys.modules)
+ctl = ui.CallController(panel)  # begin_loading at once, as after the first paint
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_beginning_to_load_imports_no_engine_on_the_gui_thread(tmp_path):
+    """Right after the first paint the GUI thread starts the loaders; importing the engine there
+    (numpy, pypinyin: over half a second of CPU) froze the panel while a 10 000-FAQ KB loaded."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", ASSIST_DATA_DIR=str(tmp_path / "data"),
+               ASSIST_CONFIG_DIR=str(tmp_path / "config"), ASSIST_CACHE_DIR=str(tmp_path / "cache"))
+    p = subprocess.run([sys.executable, "-c", BEGIN], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    imported = json.loads(p.stdout.strip().splitlines()[-1])
+    assert "assist.assembly" in imported  # it really began
+    heavy = [m for m in imported if m.split(".")[0] in HEAVY or m in HEAVY
+             or any(m.startswith(h + ".") for h in HEAVY if "." in h) or m in ("assist.call", "assist.listening")]
+    assert heavy == []
+
+
+def test_f8_takes_an_engine_built_on_a_worker(qtbot, panel, monkeypatch):
+    """The panel builds the next call's engine while idle (after the KB loads, after each call):
+    F8 builds nothing on the GUI thread."""
+    import threading
+
+    from assist import assembly
+    from assist.ui.app import CallController
+
+    built_on = {}
+    real = assembly.make_engine
+
+    def recording_make_engine(kb, playbook_id=None):
+        engine = real(kb, playbook_id)
+        built_on[id(engine)] = threading.current_thread()
+        return engine
+
+    monkeypatch.setattr(assembly, "make_engine", recording_make_engine)
+    ctl = CallController(panel, open_store=False, demo=True, demo_fast=True)
+    qtbot.waitUntil(lambda: ctl.kb is not None and ctl.spare.ready_for(ctl.kb), timeout=60000)
+    for _ in range(2):  # the first call, and the next one (its spare is built after the first ends)
+        assert ctl.start("") is True and ctl.in_call
+        assert built_on[id(ctl.call.engine)] is not threading.main_thread()
+        ctl.stop()
+        qtbot.waitUntil(lambda: not ctl.in_call, timeout=60000)
+        qtbot.waitUntil(lambda: ctl.spare.ready_for(ctl.kb), timeout=60000)
