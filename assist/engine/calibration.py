@@ -42,6 +42,7 @@ PLAYBOOK_BONUS = 0.03  # FAQs of the call's playbook win ties
 # may answer differently (other fees, other documents). When both answer the question,
 # the call's own comes first unless the other is clearly the better match.
 PREFER_OWN_WITHIN = 0.15
+PREFER_OWN_SEM_SLACK = 0.0  # with the encoder: the own FAQ's cosine may trail the best's by this much
 MIN_SYLLABLES = 3  # fewer sounds than this is never a question worth a card
 MIN_CONTENT_CHARS = 2  # one with less content (你是哪位: only 位) is shown only on a close match
 STRONG_MATCH = 0.60

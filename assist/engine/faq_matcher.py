@@ -20,7 +20,8 @@ import numpy as np
 
 from assist.engine.calibration import (
     CONFIDENT, FAQ_W_LEX, FUSED_FIRM, FAQ_W_SEM, FUSED_SHOW, LEX_ALONE, LEX_CANDIDATES, MIN_CONTENT_CHARS,
-    MIN_SYLLABLES, PARTIAL_EXTRA, PLAYBOOK_BONUS, PREFER_OWN_WITHIN, RUNNER_MARGIN,
+    MIN_SYLLABLES, PARTIAL_EXTRA, PLAYBOOK_BONUS, PREFER_OWN_SEM_SLACK, PREFER_OWN_WITHIN,
+    RUNNER_MARGIN,
     SEM_CANDIDATES, SHOW_THRESHOLD, STRONG_MATCH, oos_margin_needed, stretch,
 )
 from assist.engine.index import PhraseIndex
@@ -120,12 +121,21 @@ class FaqMatcher:
 
 
 def _prefer_own(cands: list[_Candidate], own: dict[int, float], threshold: float) -> list[_Candidate]:
-    """Put the call's own best FAQ first when it answers too and is close to the best."""
+    """Put the call's own best FAQ first when it answers too and is close to the best.
+
+    With the encoder, "answers too" also means the encoder finds the own FAQ at least about
+    as near as the best (PREFER_OWN_SEM_SLACK): two playbooks' answers to one question
+    (需要准备什么资料: the extension's documents, the negotiation's documents) sit at the same
+    cosine, while a neighbouring topic of the default playbook (转到哪个账户 for 拖到三十号
+    发工资) is further away and must not push a clearly better card aside. Lexical-only
+    candidates carry no cosine (-1 on both sides) and keep the plain rule.
+    """
     best = cands[0]
     if best.group in own:
         return cands
     for c in cands[1:]:
-        if c.group in own and c.score >= threshold and best.score - c.score <= PREFER_OWN_WITHIN:
+        if (c.group in own and c.score >= threshold and best.score - c.score <= PREFER_OWN_WITHIN
+                and c.semantic >= best.semantic - PREFER_OWN_SEM_SLACK):
             return [c] + [x for x in cands if x is not c]
         if c.group in own:
             break

@@ -87,3 +87,21 @@ def test_objections_from_the_collection_manual():
     assert top_shown("我 现在 在 外地 出差 回来 再 说") == "cc.away_on_business"
     assert top_shown("你们是不是讨债公司") == "cc.which_company"
     assert top_shown("我就是不还 你能把我怎么样") == "cc.refuse_to_pay"
+
+
+def test_own_playbook_preferred_only_when_the_encoder_finds_it_as_near():
+    """The call's own FAQ goes first when it answers the same question (about the same cosine);
+    a neighbouring topic of the own playbook, further away by meaning, does not push the
+    better card of another playbook aside. Lexical-only candidates keep the plain rule."""
+    from assist.engine.faq_matcher import _Candidate, _prefer_own
+
+    own = {1: 0.03}
+    other_best = _Candidate(group=0, phrase=0, score=0.45, lexical=0.30, semantic=0.917)
+    own_near_topic = _Candidate(group=1, phrase=5, score=0.41, lexical=0.24, semantic=0.908)
+    assert _prefer_own([other_best, own_near_topic], own, 0.30)[0].group == 0
+    own_same_question = _Candidate(group=1, phrase=5, score=0.88, lexical=0.76, semantic=0.998)
+    best_same_question = _Candidate(group=0, phrase=0, score=0.95, lexical=0.93, semantic=0.997)
+    assert _prefer_own([best_same_question, own_same_question], own, 0.30)[0].group == 1
+    lex_best = _Candidate(group=0, phrase=0, score=0.50, lexical=0.50)
+    lex_own = _Candidate(group=1, phrase=5, score=0.45, lexical=0.45)
+    assert _prefer_own([lex_best, lex_own], own, 0.40)[0].group == 1
