@@ -37,9 +37,9 @@ def same_question(a, b):
 
 
 def dump(folders, out, memo_path):
-    from assist.engine.faq_matcher import FaqMatcher
+    from assist.engine import AssistEngine
+    from assist.engine.faq_matcher import FaqMatcher, faq_phrasings
     from assist.engine.kb_semantics import build_semantics, encoder_text
-    from assist.engine.lexicon import Lexicon
     from assist.knowledge import load_kb
     from assist.semantics import load_encoder
     from robust_eval import Memo
@@ -47,14 +47,11 @@ def dump(folders, out, memo_path):
     kb = load_kb()
     sem = build_semantics(kb, load_encoder())
     memo = Memo(sem.encoder, memo_path)
-    lexicon = Lexicon.from_kb(kb) if hasattr(Lexicon, "from_kb") else None
-    from assist.engine import AssistEngine
     eng = AssistEngine(kb, semantics=sem)
     lexicon = eng.lexicon
     matcher: FaqMatcher = eng.faq
     n = len(kb.faqs)
     questions = [f.question for f in kb.faqs]
-    rows_groups = np.asarray(sem.faq.groups) if hasattr(sem.faq, "groups") else None
     recs = []
     for folder in folders:
         for p in sorted(glob.glob(os.path.join(folder, "faq*.jsonl"))):
@@ -79,7 +76,7 @@ def dump(folders, out, memo_path):
                 recs.append(dict(folder=folder, kind=r["kind"], text=r["text"], nkeys=len(keys),
                                  lex=lex, cos_rows=cos_rows, oos=oos, want=want))
     memo.save()
-    _, groups = __import__("assist.engine.faq_matcher", fromlist=["faq_phrasings"]).faq_phrasings(kb)
+    _, groups = faq_phrasings(kb)
     np.savez(out, recs=np.array(recs, dtype=object), groups=np.array(groups), questions=np.array(questions))
 
 
