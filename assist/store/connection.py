@@ -5,13 +5,26 @@ first statement on a connection; ``cipher_log_level = NONE`` keeps a wrong key
 from printing SQLCipher's HMAC complaint on stderr (we report it ourselves).
 WAL lets readers (review window, export) run while the live recorder writes;
 ``synchronous=FULL`` makes every commit survive a power cut, not only a crash.
+
+Cipher format: new files use 2 KB pages and HMAC-SHA256 (``CURRENT``) instead of
+SQLCipher 4's defaults, 4 KB and HMAC-SHA512 (``LEGACY``, stores made before
+2026-11-29). Each commit encrypts and authenticates every page it writes (five for
+an utterance with an FAQ hit: two tables, three indexes); with the defaults that
+cost as much CPU again as the plain commit itself, mostly SHA-512 and serial
+AES-CBC over 4 KB. Half-size pages halve those bytes, and SHA-256 runs on the
+SHA extensions most current CPUs have (figures: bench/bench_store.py [c]). Same
+cipher (AES-256-CBC), same per-page HMAC, same durability. The format is not
+stored in clear, so a file is opened by trying ``FORMATS`` newest first (a failed
+try reads page 1 only and writes nothing); open_store converts a legacy store.
 Runs on whichever thread opens the store or a reader connection.
 """
 from __future__ import annotations
 
 import os
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from assist.store import driver
 from assist.store.keys import sql_key
@@ -26,6 +39,57 @@ class CorruptDatabase(Exception):
 
 class WrongKey(CorruptDatabase):
     """No key we hold opens the file (or it is not a database at all)."""
+
+
+@dataclass(frozen=True)
+class CipherFormat:
+    """How a SQLCipher file's pages are laid out; needed (with the key) to read it."""
+
+    page_size: int
+    hmac: str
+
+    def pragmas(self, schema: str = "") -> list[str]:
+        """Statements to run right after the key (``schema``: an attached database's name)."""
+        prefix = f"{schema}." if schema else ""
+        return [f"PRAGMA {prefix}cipher_page_size = {self.page_size}",
+                f"PRAGMA {prefix}cipher_hmac_algorithm = {self.hmac}"]
+
+
+CURRENT = CipherFormat(2048, "HMAC_SHA256")
+LEGACY = CipherFormat(4096, "HMAC_SHA512")  # SQLCipher 4's defaults
+FORMATS = (CURRENT, LEGACY)  # newest first: what new files get, then what older files may use
+
+
+def unlock(conn, key: str, fmt: CipherFormat = CURRENT) -> None:
+    """Key a fresh connection for a file in ``fmt`` (nothing read yet)."""
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(f"PRAGMA key = {sql_key(key)}")
+    for statement in fmt.pragmas():
+        conn.execute(statement)
+
+
+def open_keyed(make: Callable[[], object], key: str):
+    """``(connection, format)``: a connection from ``make()`` keyed with the format that reads page 1.
+
+    A try with the wrong format fails on page 1's HMAC like a wrong key does; SQLCipher
+    cannot re-key a connection after that, so each try gets a new one. Raises the
+    driver's "not a database" error when no format opens it (wrong key, damaged page 1,
+    not a database), other errors (locked, cannot open) at once.
+    """
+    last: BaseException | None = None
+    for fmt in FORMATS:
+        conn = make()
+        try:
+            unlock(conn, key, fmt)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # type: ignore[attr-defined]
+            return conn, fmt
+        except driver.DatabaseError as e:
+            conn.close()  # type: ignore[attr-defined]
+            if not driver.is_not_a_database(e):
+                raise
+            last = e
+    assert last is not None
+    raise last
 
 
 def ensure_private_file(path: Path) -> None:
@@ -66,17 +130,26 @@ def connect(path: Path, *, writer: bool, key: str, busy_ms: int = BUSY_TIMEOUT_M
 
     ``check_same_thread=False``: the recorder's writer thread and review readers
     each use their own, but a store may be closed from another thread.
+    The file's cipher format is found by ``open_keyed`` (``cipher_format(conn)`` says which).
     Raises WrongKey (no usable key / not a database), CorruptDatabase (damaged),
     or the driver's OperationalError (locked, read-only, cannot open: the file may be fine).
     """
-    conn = driver.connect_encrypted(str(path), timeout=busy_ms / 1000, check_same_thread=False)
-    conn.row_factory = driver.Row
+    def make():
+        c = driver.connect_encrypted(str(path), timeout=busy_ms / 1000, check_same_thread=False)
+        c.row_factory = driver.Row
+        return c
+
     try:
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = {sql_key(key)}")
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
         # touches page 1: a wrong key or a non-database fails here, before anything is written
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn, _fmt = open_keyed(make, key)
+    except driver.OperationalError:
+        raise
+    except driver.DatabaseError as e:
+        if driver.is_not_a_database(e):
+            raise WrongKey(f"{path}: {e}") from e
+        raise CorruptDatabase(f"{path}: {e}") from e
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
         if writer:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":  # e.g. some network shares: readers would block the recorder
@@ -92,6 +165,13 @@ def connect(path: Path, *, writer: bool, key: str, busy_ms: int = BUSY_TIMEOUT_M
             raise WrongKey(f"{path}: {e}") from e
         raise CorruptDatabase(f"{path}: {e}") from e
     return conn
+
+
+def cipher_format(conn) -> CipherFormat:
+    """The format a keyed connection reads its file with."""
+    size = int(conn.execute("PRAGMA cipher_page_size").fetchone()[0])
+    hmac = str(conn.execute("PRAGMA cipher_hmac_algorithm").fetchone()[0])
+    return CipherFormat(size, hmac)
 
 
 def connect_plain(path: Path) -> sqlite3.Connection:

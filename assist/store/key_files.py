@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assist.store import driver
+from assist.store.connection import open_keyed
 from assist.store.keys import sql_key
 from assist.store.liveness import pid_alive
 from assist.store.paths import DB_FILENAME, DEMO_FILENAME
@@ -92,18 +93,11 @@ def _opens(path: Path, key: str, *, read_only: bool = True) -> bool:
     # immutable: read page 1 without creating -shm or replaying a WAL (a set-aside file stays as it is)
     uri = f"{path.resolve().as_uri()}?immutable=1" if read_only else str(path)
     try:
-        conn = driver.connect_encrypted(uri, uri=read_only, check_same_thread=False)
+        conn, _fmt = open_keyed(lambda: driver.connect_encrypted(uri, uri=read_only, check_same_thread=False), key)
     except driver.DatabaseError:
         return False
-    try:
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = {sql_key(key)}")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return True
-    except driver.DatabaseError:
-        return False
-    finally:
-        conn.close()
+    conn.close()
+    return True
 
 
 def key_of(path: Path, keys: list[str]) -> str | None:
@@ -139,11 +133,8 @@ def move_forward(path: Path, old_key: str, new_key: str) -> None:
         _copy_private(path, copy)
         for s in sides:
             _copy_private(path.with_name(path.name + s), copy.with_name(copy.name + s))
-        conn = driver.connect_encrypted(str(copy), check_same_thread=False)
+        conn, _fmt = open_keyed(lambda: driver.connect_encrypted(str(copy), check_same_thread=False), old_key)
         try:
-            conn.execute("PRAGMA cipher_log_level = NONE")
-            conn.execute(f"PRAGMA key = {sql_key(old_key)}")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             if sides:  # fold the WAL into the copy first: rekey rewrites the main file
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 conn.execute("PRAGMA journal_mode = DELETE")

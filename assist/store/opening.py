@@ -5,6 +5,10 @@ On every open:
   (created on first run only, when a new store is made);
 - a plaintext store from an earlier version is encrypted in place, after a copy
   is kept beside it (``sessions.db.plain-backup-<UTC stamp>``, owner-only);
+- an encrypted store in the older cipher format (connection.LEGACY: 4 KB pages,
+  HMAC-SHA512) is rewritten in the current one through a verified encrypted copy,
+  when no other connection has it open (else it is used as it is, and converted at
+  a later open);
 - ``PRAGMA quick_check``; a damaged store (or one no key of ours opens) is renamed
   ``sessions.db.corrupt-<UTC stamp>`` (its -wal/-shm too; kept, never deleted), a
   new one is started so live assistance works, and ``store.open_warning`` says so in
@@ -29,8 +33,10 @@ import sqlite_utils
 
 from assist.store import driver
 from assist.store.connection import (
+    CURRENT,
     CorruptDatabase,
     WrongKey,
+    cipher_format,
     connect,
     connect_plain,
     ensure_private_file,
@@ -149,6 +155,8 @@ def encrypt_plaintext(path: Path, key: str) -> Path:
     try:
         quoted = str(tmp).replace("'", "''")
         conn.execute(f"ATTACH DATABASE '{quoted}' AS encrypted KEY {sql_key(key)}")
+        for statement in CURRENT.pragmas("encrypted"):
+            conn.execute(statement)
         conn.execute("SELECT sqlcipher_export('encrypted')")
         conn.execute(f"PRAGMA encrypted.user_version = {int(version)}")  # not copied by sqlcipher_export
         conn.execute("DETACH DATABASE encrypted")
@@ -158,6 +166,66 @@ def encrypt_plaintext(path: Path, key: str) -> Path:
     for suffix in ("-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
     return backup
+
+
+def _row_counts(conn) -> dict[str, int]:
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'"
+                                        " AND name NOT LIKE 'sqlite_%'").fetchall()]
+    return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+def convert_format(path: Path, key: str) -> bool:
+    """Rewrite an encrypted store in the CURRENT cipher format; True if done, False if left as it was.
+
+    Call with no connection of ours open on ``path``. A ``-wal`` beside the file means some
+    connection (another process, or another store object here) has it open: renaming a
+    new file under it would lose what that connection writes, so nothing is done now.
+    The copy is made with ``sqlcipher_export`` beside the file, still encrypted with the
+    same key, checked (opens in the new format, quick_check, the same row count in every
+    table) and only then renamed over the original; a failure removes the copy and leaves
+    the original as it was.
+    """
+    if path.with_name(path.name + "-wal").exists():
+        return False
+    tmp = path.with_name(path.name + ".converting")
+    tmp.unlink(missing_ok=True)
+    try:
+        src = connect(path, writer=False, key=key)
+        try:
+            if cipher_format(src) == CURRENT:
+                return True
+            counts = _row_counts(src)
+            version = src.execute("PRAGMA user_version").fetchone()[0]
+            ensure_private_file(tmp)
+            quoted = str(tmp).replace("'", "''")
+            src.execute(f"ATTACH DATABASE '{quoted}' AS converted KEY {sql_key(key)}")
+            for statement in CURRENT.pragmas("converted"):
+                src.execute(statement)
+            src.execute("SELECT sqlcipher_export('converted')")
+            src.execute(f"PRAGMA converted.user_version = {int(version)}")  # not copied by sqlcipher_export
+            src.execute("DETACH DATABASE converted")
+        finally:
+            src.close()
+        check = connect(tmp, writer=False, key=key)
+        try:
+            ok = (cipher_format(check) == CURRENT and integrity_problem(check) is None
+                  and _row_counts(check) == counts
+                  and check.execute("PRAGMA user_version").fetchone()[0] == version)
+        finally:
+            check.close()
+        if not ok:
+            raise CorruptDatabase("the converted copy does not match the original")
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        for suffix in ("-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        return True
+    except (CorruptDatabase, OSError) + driver.DatabaseError as e:
+        log.warning("store %s left in its older cipher format: %s", path, e)
+        for p in (tmp, tmp.with_name(tmp.name + "-journal")):
+            p.unlink(missing_ok=True)
+        return False
 
 
 def close_interrupted(db: sqlite_utils.Database) -> tuple[str, ...]:
@@ -236,6 +304,10 @@ def _connect_store(path: Path, explicit: bool, notes: list[str]):
                     needs_full_check(path, False)
                 if used != chain.current:  # opened with an older key: move it to the newest
                     conn.execute(f"PRAGMA rekey = {sql_key(_current(chain))}")
+                if cipher_format(conn) != CURRENT:  # an older cipher format: rewrite it, if no one else has it open
+                    conn.close()
+                    convert_format(path, _current(chain))
+                    conn = connect(path, writer=True, key=_current(chain))
                 return conn, chain
             conn.close()
             aside = set_aside(path)

@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assist.store import driver
-from assist.store.connection import SQLITE_HEADER, connect_plain
-from assist.store.keys import sql_key
+from assist.store.connection import SQLITE_HEADER, connect_plain, open_keyed
 
 CHUNK = 256
 # ordered so parents come before the rows that point at them
@@ -64,18 +63,14 @@ def _open_damaged(path: Path, keys: list[str]):
         conn = connect_plain(path)
         conn.row_factory = None
         return conn
-    last = None
+    last: BaseException | None = None
     for key in keys:
-        conn = driver.connect_encrypted(str(path), check_same_thread=False)
         try:
-            conn.execute("PRAGMA cipher_log_level = NONE")
-            conn.execute(f"PRAGMA key = {sql_key(key)}")
+            conn, _fmt = open_keyed(lambda: driver.connect_encrypted(str(path), check_same_thread=False), key)
             conn.execute("PRAGMA query_only = 1")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return conn
         except driver.DatabaseError as e:
             last = e
-            conn.close()
     from assist.store.errors import StoreError
 
     raise StoreError(f"无法读取 {path}：{last or '没有可用的密钥'}。文件开头（第一页）已损坏，或它是用本机没有的密钥加密的；"

@@ -87,9 +87,9 @@ def ev():
 def raw_connection(path, timeout=5.0):
     """A connection of our own to a store file (decrypted with the test's key), for looking underneath."""
     from assist.store import driver
-    from assist.store.keys import load_keys, sql_key
+    from assist.store.connection import open_keyed
+    from assist.store.keys import load_keys
 
-    conn = driver.connect_encrypted(str(path), timeout=timeout, check_same_thread=False)
-    conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute(f"PRAGMA key = {sql_key(load_keys().current)}")
+    conn, _fmt = open_keyed(lambda: driver.connect_encrypted(str(path), timeout=timeout, check_same_thread=False),
+                            load_keys().current)
     return conn

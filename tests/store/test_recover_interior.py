@@ -6,7 +6,8 @@ available to us can read leaf pages around it, see recover.py), while every row 
 intact part of the tree is saved and the command ends with its Chinese report, no traceback.
 
 To aim at an interior page the test decrypts pages of its own file (SQLCipher 4: AES-256-CBC,
-raw key, per-page IV in the 80 reserved bytes) with ``cryptography`` and walks the b-tree
+raw key, per-page IV at the start of the reserved bytes; the store's format, connection.CURRENT:
+2 KB pages, 16-byte IV + 32-byte HMAC-SHA256 reserved) with ``cryptography`` and walks the b-tree
 from the table's root page.
 """
 from __future__ import annotations
@@ -15,11 +16,13 @@ import struct
 
 from assist.cli import main
 from assist.store import open_store
+from assist.store.connection import CURRENT
 from assist.store.keys import load_keys
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-PAGE, RESERVE = 4096, 80  # SQLCipher 4 defaults: 16-byte IV + 64-byte HMAC-SHA512 at each page's end
+PAGE, RESERVE = CURRENT.page_size, 16 + 32  # 16-byte IV + 32-byte HMAC-SHA256 at each page's end
+assert CURRENT.hmac == "HMAC_SHA256"
 
 
 def _page(data: bytes, n: int, key: str) -> bytes:
@@ -58,7 +61,7 @@ def _children(page: bytes, n: int) -> list[tuple[int, int | None]]:
 
 def test_rows_under_a_damaged_interior_page_are_reported_the_rest_saved(tmp_path, ev, capsys):
     db = tmp_path / "old" / "sessions.db"
-    text = "客户说我现在手头确实很紧张，下个月发了工资一定先还一部分" * 17  # ~1.5 KB: two rows a leaf page
+    text = "客户说我现在手头确实很紧张，下个月发了工资一定先还一部分" * 17  # ~1.5 KB: one row a leaf page
     with open_store(db) as store:
         store.begin_session(ev.started("big1"))
         rows = [("big1", "customer", f"{i:05d} {text}", float(i), i + 1.0, 0.9, f"s{i}", ev.T0 + i, f"bulk-{i}", 0)

@@ -14,10 +14,10 @@ from PySide6.QtCore import Qt
 LOCKER = textwrap.dedent("""
     import sys
     from assist.store import driver
-    from assist.store.keys import load_keys, sql_key
-    conn = driver.connect_encrypted(sys.argv[1], timeout=5.0, check_same_thread=False)
-    conn.execute("PRAGMA cipher_log_level = NONE")
-    conn.execute(f"PRAGMA key = {sql_key(load_keys().current)}")
+    from assist.store.connection import open_keyed
+    from assist.store.keys import load_keys
+    conn, _ = open_keyed(lambda: driver.connect_encrypted(sys.argv[1], timeout=5.0, check_same_thread=False),
+                         load_keys().current)
     conn.isolation_level = None
     conn.execute("BEGIN EXCLUSIVE")
     print("locked", flush=True)
