@@ -579,7 +579,7 @@ class CallController(QObject):
             self.panel.status.setText("通话记录库正在打开，请稍候再打开回顾")
             return
         if self.review is None:
-            self.review = ReviewWindow(self.store, kb=self.kb)
+            self.review = ReviewWindow(self.store, kb=self.kb, recorder=self.recorder)
         self.review.refresh()
         self.review.show()
         self.review.raise_()
@@ -693,4 +693,7 @@ def run_review(session_id: str | None = None) -> int:
     if session_id:
         win.open_session(session_id)
     win.show()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        win.close_writer()  # notes still queued go to the store, or its journal if it is locked

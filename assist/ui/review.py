@@ -1,19 +1,28 @@
 """Session review: past calls, one call's transcript with what was shown, its summary, notes, export.
 
 Reads the session store (``assist.store.SessionStore``: ``list_sessions``,
-``bundle``, ``summary``, ``set_notes``, ``export``). The transcript shows each
+``bundle``, ``summary``, ``export``). The transcript shows each
 final utterance with, right under it, the warnings it raised, the FAQ answers
 and script lines shown for it. Notes are editable and saved as the agent types
-(debounced). GUI thread only; the store is thread-safe and its reads are quick.
+(debounced). GUI thread only; the store is thread-safe and its reads are quick
+(WAL: another program's write lock does not block them).
+
+Writes never run on the GUI thread, so a store locked by another program cannot
+freeze the window: notes are queued on the recorder (``SessionRecorder.save_notes``,
+as the panel's notes are; journalled while the store refuses writes, saved when it
+takes them again; the outcome comes back through ``notes_saved``), and an export,
+which writes its audit row before the text is handed out, runs on a worker thread
+(``export_done``).
 """
 from __future__ import annotations
 
-import sqlite3
+import threading
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, QRectF, Qt, QTimer
+from PySide6.QtCore import QDate, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +50,9 @@ from assist.ui.theme import SPEAKER_LABELS
 from assist.zh.identifiers import mask_case_id
 from assist.ui.warning_banner import SEVERITY_NAMES, NoticeBanner
 
+if TYPE_CHECKING:
+    from assist.store import SessionRecorder
+
 NOTES_DEBOUNCE_MS = 600
 EXPORT_FORMATS = {"markdown": ".md", "json": ".json", "csv": ".csv"}
 STATUS_NAMES = {"open": "进行中", "ended": "已结束", "interrupted": "中断"}
@@ -58,15 +70,39 @@ def _duration(row: dict) -> str:
     return "—"
 
 
+def _export_problem(e: BaseException) -> str:
+    """Why an export failed, in Chinese (the driver's own text only as a detail)."""
+    from assist.store import driver
+
+    if isinstance(e, driver.OperationalError) and driver.is_busy(e):
+        return "记录库正被其他程序占用，无法记下这次导出（导出必须先记入审计记录）；请关闭占用它的程序后再导出"
+    if isinstance(e, OSError):
+        return f"无法写入文件（{e.strerror or e}）；换一个可写的位置再试"
+    return f"{e}；换一个可写的位置再试"
+
+
 class ReviewWindow(QWidget):
-    def __init__(self, store, kb=None, error: str | None = None, parent=None):
+    # emitted from the recorder's writer thread (queued to the GUI thread): session id, saved?, why not
+    notes_saved = Signal(str, bool, str)
+    # emitted from the export worker: written?, the path or what went wrong (Chinese)
+    export_done = Signal(bool, str)
+
+    def __init__(self, store, kb=None, error: str | None = None, parent=None, recorder=None):
+        """``recorder``: the process's SessionRecorder on ``store`` (the panel's); without one the window
+        makes its own on first save (one recorder per store and process: pass it when there is one)."""
         super().__init__(parent)
         self.setWindowTitle("通话回顾 · 坐席助手")
         self.resize(980, 640)
         self.store = store
         self.kb = kb
+        self.recorder = recorder
+        self._own_recorder: SessionRecorder | None = None
         self.session_id: str | None = None
         self._loading = False
+        self._unsaved: dict[str, str] = {}  # session id -> notes queued but not yet in the store
+        self.exporting: threading.Thread | None = None
+        self.notes_saved.connect(self._on_notes_saved)
+        self.export_done.connect(self._on_export_done)
 
         self.notice = NoticeBanner()
         self.table = QTableWidget(0, 7)
@@ -273,9 +309,10 @@ class ReviewWindow(QWidget):
         self.summary_view.setHtml(self._summary_html(summary))
         self.compliance_view.setHtml(post_call_html(self.kb, bundle))
         self._loading = True
-        self.notes.setPlainText(s.get("notes") or "")
+        waiting = self._unsaved.get(sid)  # typed earlier, still queued (the store was locked): show that text
+        self.notes.setPlainText(waiting if waiting is not None else s.get("notes") or "")
         self._loading = False
-        self.notes_state.setText("")
+        self.notes_state.setText("未保存：记录库暂时写不进去，已暂存，恢复后自动保存" if waiting is not None else "")
         self._set_enabled(True)
         return True
 
@@ -346,21 +383,44 @@ class ReviewWindow(QWidget):
         self.notes_state.setText("编辑中…")
         self._notes_timer.start()
 
+    def _writer(self):
+        if self.recorder is not None:
+            return self.recorder
+        if self._own_recorder is None:
+            from assist.store import SessionRecorder
+
+            self._own_recorder = SessionRecorder(self.store)
+        return self._own_recorder
+
     def save_notes(self) -> None:
+        """Queue the notes on the recorder (GUI thread; returns at once, ``notes_saved`` says how it went)."""
         self._notes_timer.stop()
         if self.store is None or self.session_id is None or self.notes_state.text() != "编辑中…":
             return
-        try:
-            self.store.set_notes(self.session_id, self.notes.toPlainText())
-        except Exception as e:
-            self.notes_state.setText(f"未保存：{e}")
-            return
-        self.notes_state.setText("已保存 ✓")
+        sid, text = self.session_id, self.notes.toPlainText()
+        self._unsaved[sid] = text
+        self.notes_state.setText("保存中…")
+        queued = self._writer().save_notes(sid, text, on_done=lambda ok, why: self.notes_saved.emit(sid, ok, why))
+        if not queued:
+            self.notes_state.setText("未保存：记录库已关闭，请重新打开通话回顾后再写备注")
 
-    def export_to(self, path: str | Path, fmt: str = "markdown") -> Path:
-        """Write the open session to ``path`` in ``fmt``; returns the path (raises on failure)."""
-        self.save_notes()
-        text = self.store.export(self.session_id, fmt, kb=self.kb)
+    def _on_notes_saved(self, sid: str, ok: bool, why: str) -> None:
+        if ok and sid in self._unsaved:
+            del self._unsaved[sid]
+        # an older save's answer for this session must not overwrite the state of a newer edit
+        if sid != self.session_id or self.notes_state.text() == "编辑中…":
+            return
+        self.notes_state.setText("已保存 ✓" if ok else f"未保存：{why}")
+
+    def wait_saved(self, timeout: float = 10.0) -> bool:
+        """Tests and shutdown: True once every queued note is in the store (blocks the calling thread)."""
+        writer = self.recorder or self._own_recorder
+        return writer is None or writer.wait_saved(timeout)
+
+    def export_to(self, path: str | Path, fmt: str = "markdown", session_id: str | None = None) -> Path:
+        """Write a session (default: the open one) to ``path`` in ``fmt``; returns the path (raises on
+        failure). Reads and writes the store: call it on a worker (export_dialog does) or in tests."""
+        text = self.store.export(session_id or self.session_id, fmt, kb=self.kb)
         p = Path(path)
         from assist.store.export import write_private
 
@@ -372,18 +432,50 @@ class ReviewWindow(QWidget):
             return
         suffix = EXPORT_FORMATS[fmt]
         path, _ = QFileDialog.getSaveFileName(self, "导出通话", f"通话记录{suffix}")
-        if not path:
+        if path:
+            self.start_export(path, fmt)
+
+    def start_export(self, path: str | Path, fmt: str) -> None:
+        """Export the open session on a worker thread; ``export_done`` brings the outcome back."""
+        if self.session_id is None or (self.exporting is not None and self.exporting.is_alive()):
             return
-        try:
-            self.export_to(path, fmt)
-        except (OSError, sqlite3.Error, Exception) as e:
-            self.notice.show_problem("export", f"导出失败：{e}", "换一个可写的位置再试。")
-            return
-        self.notes_state.setText(f"已导出到 {path}")
+        self.save_notes()
+        sid = self.session_id
+
+        def work() -> None:
+            self.wait_saved(5.0)  # the notes just queued belong in the export (if the store takes them)
+            try:
+                out = self.export_to(path, fmt, session_id=sid)
+            except Exception as e:  # noqa: BLE001 - whatever it was, the agent is told in Chinese
+                self.export_done.emit(False, _export_problem(e))
+            else:
+                self.export_done.emit(True, str(out))
+
+        for b in self.export_buttons.values():
+            b.setEnabled(False)
+        self.notes_state.setText("正在导出…")
+        self.exporting = threading.Thread(target=work, name="assist-review-export", daemon=True)
+        self.exporting.start()
+
+    def _on_export_done(self, ok: bool, what: str) -> None:
+        for b in self.export_buttons.values():
+            b.setEnabled(self.session_id is not None)
+        if ok:
+            self.notice.dismiss("export")
+            self.notes_state.setText(f"已导出到 {what}")
+        else:
+            self.notes_state.setText("导出失败")
+            self.notice.show_problem("export", f"导出失败：{what}", "按提示处理后再点导出。")
 
     def closeEvent(self, event) -> None:
         self.save_notes()
         super().closeEvent(event)
+
+    def close_writer(self) -> None:
+        """Close the recorder this window made for itself (queued notes go to the store or its journal)."""
+        if self._own_recorder is not None:
+            self._own_recorder.close()
+            self._own_recorder = None
 
 
 class WeekChart(QWidget):

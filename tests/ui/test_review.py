@@ -16,7 +16,7 @@ def test_review_lists_and_opens_the_demo_session(qtbot, demo, panel, tmp_path):
     _run_demo(qtbot, demo)
     sid = panel.session_id
     assert demo.recorder.wait_saved()  # the recorder writes on its own thread
-    win = ReviewWindow(demo.store, kb=demo.kb)
+    win = ReviewWindow(demo.store, kb=demo.kb, recorder=demo.recorder)
     qtbot.addWidget(win)
     win.refresh()
     assert sid in win.session_ids()
@@ -31,8 +31,10 @@ def test_review_lists_and_opens_the_demo_session(qtbot, demo, panel, tmp_path):
     assert "还款承诺" in summary and "10000" in summary
 
     win.notes.setPlainText("回访：两天后确认一万元到账")
-    win.save_notes()
+    win.save_notes()  # queued on the recorder: written on its thread
+    assert win.wait_saved()
     assert demo.store.get_notes(sid) == "回访：两天后确认一万元到账"
+    qtbot.waitUntil(lambda: win.notes_state.text() == "已保存 ✓", timeout=5000)
 
     out = win.export_to(tmp_path / "call.md", "markdown")
     assert (out.stat().st_mode & 0o777) == 0o600
