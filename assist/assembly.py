@@ -94,8 +94,10 @@ def open_recording(db: str | Path | None = None, on_problem: Callable[[object], 
     try:
         store = open_store(db)
     except StoreError as e:
-        raise AssistError(f"无法打开通话记录库：{e}",
-                          "检查数据目录（ASSIST_DATA_DIR）是否可写，或不保存本次通话（命令行：--no-store）。") from None
+        # the store's own fix when it has one (upgrade, unlock the keyring, free the disk): the generic
+        # advice about the data folder would send the agent the wrong way
+        raise AssistError(f"无法打开通话记录库：{e.message}",
+                          e.fix or "检查数据目录（ASSIST_DATA_DIR）是否可写，或不保存本次通话（命令行：--no-store）。") from None
     recorder = SessionRecorder(store, on_problem=on_problem)
     return Recording(store, recorder, store.open_warning or "")
 

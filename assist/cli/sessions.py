@@ -144,8 +144,8 @@ def _open(args):
 
     try:
         store = open_store(_store_path(args))
-    except StoreError as e:
-        raise UsageError(str(e)) from None
+    except StoreError as e:  # message and fix on their own lines
+        raise UsageError(e.message, e.fix) from None
     if store.open_warning:
         print(f"assist：注意：{store.open_warning}", file=sys.stderr)
     return store
@@ -162,7 +162,7 @@ def _run(args, fn):
         print(e)
         return 1
     except StoreError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(e.message, e.fix) from None
     finally:
         store.close()
 

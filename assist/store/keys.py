@@ -132,8 +132,8 @@ def load_keys(*, create: bool = False) -> KeyChain:
         try:
             doc = ring.get_password(SERVICE, ACCOUNT)
         except Exception as e:
-            raise KeyUnavailable(f"无法读取{where}中的记录库密钥：{e}。请解锁系统密钥环后重试；"
-                                 f"未改动任何已保存的记录。") from None
+            raise KeyUnavailable(f"无法读取{where}中的记录库密钥：{e}。未改动任何已保存的记录。",
+                                 "请登录桌面会话或用密钥环管理程序解锁系统密钥环，然后重试。") from None
         chain = KeyChain(_parse(doc, where) if doc else [], "keyring", where)
     else:
         path = key_dir() / KEY_FILE

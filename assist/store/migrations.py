@@ -158,7 +158,8 @@ def migrate(db: sqlite_utils.Database, target: int = SCHEMA_VERSION) -> int:
     if start > SCHEMA_VERSION:
         raise StoreError(
             f"通话记录库（版本 {start}）比当前的 assist（最高支持版本 {SCHEMA_VERSION}）新，"
-            f"为避免损坏其中的记录，本程序不会改动它。请升级 assist，或用 --db 指定另一个记录库。"
+            f"为避免损坏其中的记录，本程序不会改动它。",
+            "请升级 assist 到新版本；命令行也可用 --db 指定另一个记录库。",
         )
     for version in range(start + 1, target + 1):
         with db.atomic():

@@ -92,7 +92,7 @@ def _operational(path: Path, e: BaseException) -> StoreError:
         why, fix = "所在磁盘已满", "清理磁盘空间后重试"
     else:
         why, fix = f"无法打开（{e}）", "检查数据目录（ASSIST_DATA_DIR）是否存在且可写"
-    return StoreError(f"通话记录库 {path} {why}，本次不会记录通话；已保存的记录未做任何改动。请{fix}。")
+    return StoreError(f"通话记录库 {path} {why}，本次不会记录通话；已保存的记录未做任何改动。", f"请{fix}。")
 
 
 def _open_with_keys(path: Path, keys: list[str]):

@@ -1,5 +1,7 @@
 """The panel opens and says why in Chinese when the session store cannot be used (no traceback)."""
 
+import pytest
+
 
 def test_the_panel_opens_and_says_why_when_the_store_cannot(qtbot, tmp_path, monkeypatch):
     from assist.ui.app import CallController
@@ -64,3 +66,64 @@ def test_how_the_key_is_kept_is_said_once_per_machine_and_never_in_the_demo(qtbo
     assert notice_kind(demo=True) is None
     assert notice_kind(demo=False) == "store"
     assert notice_kind(demo=False) is None  # the same advice again: not on every start
+
+
+class _LockedKeyring:
+    def get_password(self, *_):
+        raise RuntimeError("the keyring is locked")
+
+    def set_password(self, *_):
+        raise RuntimeError("the keyring is locked")
+
+
+def _future_version(db_path, monkeypatch):
+    from assist.store import open_store
+    from assist.store.connection import open_keyed
+    from assist.store.keys import load_keys
+    from assist.store import driver
+    from assist.store.migrations import SCHEMA_VERSION
+
+    open_store(db_path).close()
+    conn, _ = open_keyed(lambda: driver.connect_encrypted(str(db_path)), load_keys().current)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 3}")
+    conn.commit()
+    conn.close()
+
+
+def _locked_keyring(db_path, monkeypatch):
+    from assist.store import keys, open_store
+
+    open_store(db_path).close()
+    monkeypatch.setattr(keys, "_secure_keyring", lambda: _LockedKeyring())
+
+
+@pytest.mark.parametrize("make, said, fix", [
+    (_future_version, "比当前的 assist", "升级 assist"),
+    (_locked_keyring, "无法读取系统密钥环", "解锁系统密钥环"),
+])
+def test_the_panel_opens_with_the_stores_own_fix_and_leaves_the_records_alone(qtbot, private_dirs, monkeypatch,
+                                                                             make, said, fix):
+    """A store from a newer assist, a keyring that will not give the key: the banner names the cause and
+    the fix that helps (not the data-folder advice), the panel works, the file is exactly as it was."""
+    from assist.ui.app import CallController
+    from assist.ui.panel import Panel
+
+    db_path = private_dirs / "sessions.db"
+    make(db_path, monkeypatch)
+    before = db_path.read_bytes()
+    panel = Panel(settings=None)
+    qtbot.addWidget(panel)
+    ctl = CallController(panel)
+    try:
+        qtbot.waitUntil(lambda: ctl.store_settled, timeout=15000)
+        assert ctl.store is None
+        assert panel.notice.kind == "store"
+        assert said in panel.notice.message.text()
+        shown_fix = panel.notice.fix.text()
+        assert fix in shown_fix and "不会被保存" in shown_fix and "数据目录" not in shown_fix
+        qtbot.waitUntil(lambda: ctl.kb_watcher.settled, timeout=30000)
+        assert ctl.kb is not None  # live assistance is there; only recording is off
+    finally:
+        ctl.shutdown()
+    assert db_path.read_bytes() == before
+    assert sorted(p.name for p in db_path.parent.iterdir() if p.name.startswith("sessions.db")) == ["sessions.db"]
