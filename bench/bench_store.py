@@ -297,19 +297,21 @@ def kill_loop(path: Path, times: int) -> dict:
     """SIGKILL a recording process mid-call ``times`` times; check each time what was acknowledged."""
     import signal
 
-    opened, missing, acked_total = 0, 0, 0
+    opened, missing, acked_total, most = 0, 0, 0, 0
     for k in range(times):
         sid = f"kill{k:03d}"
         proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path), sid], stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True, cwd=Path(__file__).resolve().parents[1])
         acked = 0
-        deadline = time.perf_counter() + random.uniform(0.05, 0.4)
+        deadline = None  # counted from the first acknowledgement: start-up time under load varies a lot
         while True:
             line = proc.stdout.readline()
             if not line:
                 break
             acked = int(line)
-            if time.perf_counter() >= deadline and acked >= 5:
+            if deadline is None:
+                deadline = time.perf_counter() + random.uniform(0.05, 0.5)
+            if time.perf_counter() >= deadline:
                 break
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -324,7 +326,8 @@ def kill_loop(path: Path, times: int) -> dict:
             continue
         missing += sum(1 for n in range(1, acked + 1) if f"{sid} 第{n}句 两天内先还一万" not in texts)
         acked_total += acked
-    return {"times": times, "opened": opened, "missing": missing, "acked": acked_total}
+        most = max(most, acked)
+    return {"times": times, "opened": opened, "missing": missing, "acked": acked_total, "most": most}
 
 
 def timed(fn, repeat: int = 5) -> float:
@@ -432,7 +435,8 @@ def targets(rows: list, folder: Path, args) -> None:
     if "d" in only:
         k = kill_loop(folder / "killed.db", args.kills)
         rows.append((f"[d] kill -9 mid-call x{k['times']}: store opened", f"{k['opened']} of {k['times']}"))
-        rows.append(("[d] acknowledged utterances missing", f"{k['missing']} of {k['acked']} (target 0)"))
+        rows.append(("[d] acknowledged utterances missing", f"{k['missing']} of {k['acked']} (target 0; up to "
+                                                             f"{k['most']} in one run)"))
 
 
 def target_a(rows: list, folder: Path, args) -> None:
