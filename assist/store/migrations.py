@@ -17,6 +17,9 @@ retention keeps once a transcript is removed), and the append-only audit table.
 Version 4: sessions.agent_id and sessions.case_id.
 Version 5: party_settings — who the agent said was on the line (the panel's F7), with how many
 transcript lines came before it, so the post-call check starts from the agent's word.
+Version 6: one unique index on utterances (session_id, write_key) instead of one on each column:
+every utterance commit writes one index page fewer, and the store being encrypted, every page
+written is encrypted and authenticated (connection.py; bench_store [c]).
 """
 from __future__ import annotations
 
@@ -139,7 +142,16 @@ def _v5(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX idx_party_settings_write_key ON party_settings(write_key)")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5)
+def _v6(db: sqlite_utils.Database) -> None:
+    # The session's utterances (review, export, retention) are found by the index's first column; the
+    # recorder's "already stored?" check and a journal replayed twice by both (write keys are unique
+    # on their own: a per-recorder token and a sequence number).
+    db.execute("CREATE UNIQUE INDEX idx_utterances_session_write ON utterances(session_id, write_key)")
+    db.execute("DROP INDEX IF EXISTS idx_utterances_write_key")
+    db.execute("DROP INDEX IF EXISTS idx_utterances_session_id")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

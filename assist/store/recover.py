@@ -216,7 +216,9 @@ def salvage(damaged: Path, store, keys: list[str]) -> Salvage:
                         continue  # its utterance was lost: the row would point at nothing
                     values["utterance_id"] = uid_map[values["utterance_id"]]
                 if "write_key" in values and values["write_key"] is not None:
-                    if db.execute(f"SELECT 1 FROM {table} WHERE write_key=?", (values["write_key"],)).fetchone():
+                    # utterances: by (session_id, write_key), the index that table has (migration 6)
+                    if db.execute(f"SELECT 1 FROM {table} WHERE write_key=? AND session_id=?",
+                                  (values["write_key"], values.get("session_id"))).fetchone():
                         continue
                 try:
                     cur = db.execute(f"INSERT INTO {table} ({', '.join(keep)}) VALUES ({', '.join('?' * len(keep))})",

@@ -208,7 +208,8 @@ class SessionStore:
             return self._apply_panel(db, r)
         if op != "utterance":
             raise SetAside(f"未知的记录类型 {op!r}")
-        done = db.execute("SELECT id FROM utterances WHERE write_key=?", (r["key"],)).fetchone()
+        done = db.execute("SELECT id FROM utterances WHERE session_id=? AND write_key=?",
+                          (r["sid"], r["key"])).fetchone()
         if done:
             return done[0]
         sid, u = r["sid"], r["u"]

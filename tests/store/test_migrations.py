@@ -69,3 +69,32 @@ def test_file_from_a_newer_assist_is_refused_not_damaged(db_path):
         open_store(db_path)
     assert db_path.exists()
     assert not list(db_path.parent.glob("*.corrupt-*"))
+
+
+def test_v6_one_utterance_index_serves_sessions_and_write_keys(db_path, ev):
+    """A store at version 5 (two utterance indexes) gets the one (session_id, write_key) index; its rows
+    keep their order, a write key stored twice is refused, a session's utterances are read by the index."""
+    from assist.store import writes
+
+    _make_v1_file(db_path)
+    db = sqlite_utils.Database(sqlite3.connect(str(db_path)))  # an earlier version's plaintext file
+    migrate(db, target=5)
+    db.conn.execute("UPDATE utterances SET write_key='k-old'")
+    db.conn.commit()
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='utterances'")}
+    assert {"idx_utterances_session_id", "idx_utterances_write_key"} <= names
+    db.conn.close()
+    with open_store(db_path) as store:
+        names = {r[0] for r in store.db.execute(
+            "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='utterances'")}
+        assert names == {"idx_utterances_session_write"}
+        plan = " ".join(r[3] for r in store.db.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM utterances WHERE session_id=?", ("old01",)))
+        assert "idx_utterances_session_write" in plan
+        record = writes.utterance("old01", ev.final("两天内先还一万", start=5.0), "k-new", recorded_at=1700000010.0,
+                                  stage_changed=False)
+        first = store.apply(record)
+        assert store.apply(record) == first  # applied twice (a journal replayed again): stored once
+        assert [u["text"] for u in store.utterances("old01")] == ["下周五前还3000元", "两天内先还一万"]
+        with pytest.raises(Exception):
+            store.db.execute("INSERT INTO utterances (session_id, text, write_key) VALUES ('old01', 'x', 'k-new')")
