@@ -27,6 +27,9 @@ def register(sub) -> None:
     p.add_argument("--started-at", metavar="ISO", help="通话开始时间，用于催收时段规则（例如 2026-11-23T21:30）")
     p.add_argument("--post-call", action="store_true",
                    help="改为输出整通电话的通话后合规复查报告（一个 JSON 对象）")
+    p.add_argument("--party", action="append", default=[], metavar="第几句:身份",
+                   help="坐席在通话中设定的通话对象（面板上按 F7），从第几句起生效，可给多次，例如 --party 3:同事；"
+                        "身份：本人、第三人、家属、同事、朋友、打错电话、非本人、拒绝确认、未确认")
     p.add_argument("--case-id", metavar="案件号", help="债务人的案件号：联系记录显示当天接通次数已达上限时，在第一行给出警告（分析本身不计入次数）")
     p.add_argument("--ledger", metavar="文件", help="联系记录库文件（默认：数据目录下的 ledger.db）")
     add_kb_option(p)
@@ -229,6 +232,7 @@ def cmd_analyze(args) -> int:
         except ValueError:
             raise UsageError(f"--started-at {args.started_at!r} 不是日期时间：请写成 '2026-11-23T21:30' 这样的格式") from None
     utterances = read_transcript(args.transcript)
+    settings = _party_settings(args.party, len(utterances))
     kb = open_kb(args)
     try:
         # a transcript with customer (or mixed) lines had a channel that carried the answers
@@ -242,7 +246,10 @@ def cmd_analyze(args) -> int:
     if args.post_call:
         from assist.engine.post_call import post_call_check
 
-        report = post_call_check(kb, utterances, started_at=started, customer_channel=heard,
+        # the store counts a setting by the final lines before it: so does the check
+        agent_party = [(sum(1 for u in utterances[:line - 1] if u.final and u.text.strip()), kind, rel)
+                       for line, kind, rel in settings]
+        report = post_call_check(kb, utterances, started_at=started, customer_channel=heard, agent_party=agent_party,
                                  semantics=semantics, playbook_id=args.playbook).as_dict()
         if contacts is not None:
             report["contacts"] = {"case_id": contacts.case_id, "day": contacts.day.isoformat(),
@@ -254,6 +261,9 @@ def cmd_analyze(args) -> int:
     engine.attach_semantics(semantics)
     records = []
     for i, u in enumerate(utterances):
+        for line, kind, rel in settings:
+            if line == i + 1:
+                engine.set_party(kind, rel)
         r = engine.process(u)
         for notice in r.notices:
             print(f"提示：{notice}", file=sys.stderr)
@@ -272,6 +282,29 @@ def cmd_analyze(args) -> int:
         out.write("".join(lines).encode("utf-8"))
         out.flush()
     return 0
+
+
+def _party_settings(given: list[str], n_lines: int) -> list[tuple[int, str, str]]:
+    """``--party 第几句:身份`` as (line from which it holds, kind, relation), in the order given.
+
+    Line n_lines + 1 is allowed: a setting made after the last line still says who was on it.
+    """
+    from assist.engine.party import SETTING_WORDS, parse_party_setting
+
+    out = []
+    for g in given:
+        line, sep, name = g.replace("：", ":").partition(":")
+        if not sep or not line.strip().isdigit():
+            raise UsageError(f"--party {g!r}：应写成“第几句:身份”，例如 --party 3:同事（从第 3 句起对方是同事）")
+        n = int(line)
+        if not 1 <= n <= n_lines + 1:
+            raise UsageError(f"--party {g!r}：文字记录只有 {n_lines} 句，句号应在 1 到 {n_lines + 1} 之间"
+                             f"（{n_lines + 1} 表示通话结束后才设定）")
+        setting = parse_party_setting(name)
+        if setting is None:
+            raise UsageError(f"--party {g!r}：不认识身份“{name.strip()}”；可用：{SETTING_WORDS}")
+        out.append((n, *setting))
+    return out
 
 
 CONTACT_LIMIT_SOURCE = "《金融机构个人消费类贷款催收工作指引（试行）》：同一债务人每日接通的催收电话不超过 3 次"

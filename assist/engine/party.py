@@ -39,11 +39,17 @@ from assist.zh.text import compact, syllables
 
 # relations named in answers (他/她/它: the recognizer writes any of them for "ta")
 _TA = "(他|她|它|ta)"
+# (dialect forms too: 娘/爹/老汉 for mother/father, 婆娘/屋里的/当家的 for a spouse; 俺 and 咱 are read as 我)
 _FAMILY = ("老婆|妻子|爱人|媳妇|媳妇儿|太太|老公|丈夫|男人|妈妈|妈|母亲|老妈|爸爸|爸|父亲|老爸|儿子|女儿|闺女|"
-           "姐姐|姐|妹妹|妹|哥哥|哥|弟弟|弟|家人|家属|家里人|亲戚|舅舅|舅妈|姑姑|姨|阿姨|叔叔|婶婶|伯伯|"
-           "奶奶|爷爷|外婆|姥姥|婆婆|公公|岳母|丈母娘|嫂子|弟媳|姐夫|妹夫|对象|女朋友|男朋友|未婚妻|未婚夫|前妻|前夫")
-_COLLEAGUE = "同事|领导|老板|上司|下属|主管|经理|老总|员工|师傅|徒弟|同一个单位|单位的|公司的|班组长|组长|班长|主任|队长|店长|工友|部门的"
-_FRIEND = "朋友|同学|室友|舍友|哥们|兄弟|闺蜜|发小|邻居|房东|租客"
+           "姐姐|姐|妹妹|妹|哥哥|哥|弟弟|弟|家人|家属|家里人|家里的|亲戚|舅舅|舅妈|舅|姑姑|姨|阿姨|姨妈|叔叔|婶婶|伯伯|"
+           "奶奶|爷爷|外婆|外公|姥姥|姥爷|婆婆|公公|岳母|岳父|丈母娘|老丈人|丈人|嫂子|弟媳|姐夫|妹夫|对象|女朋友|男朋友|"
+           "未婚妻|未婚夫|前妻|前夫|娘|老娘|爹|老爹|老汉|老头|老头子|老伴|婆娘|屋里的|屋里人|当家的|孩子他爸|孩子他妈|"
+           "孩他爸|孩他妈|娃他爹|娃他妈|侄子|侄女|外甥|外甥女|孙子|孙女|表哥|表姐|表弟|表妹|堂哥|堂姐|堂弟|堂妹|"
+           "姑父|姨父|大伯|大爷|大娘|二叔|小叔|女婿|儿媳|儿媳妇|亲家|继父|继母|后妈|家长|监护人")
+_COLLEAGUE = ("同事|领导|老板|上司|下属|主管|经理|老总|员工|师傅|徒弟|同一个单位|单位的|公司的|班组长|组长|班长|主任|"
+              "队长|店长|工友|部门的|科室的|一个科室|一个部门|一个单位|一个公司|一个厂|一起上班|一块上班|一起工作|"
+              "合伙人|搭档|财务|会计|出纳|人事|秘书|助理|前台|保安|门卫")
+_FRIEND = "朋友|同学|老同学|室友|舍友|哥们|哥们儿|兄弟|闺蜜|发小|邻居|房东|租客|老乡|同乡|熟人|战友|网友"
 
 
 def _rx(*parts: str) -> re.Pattern:
@@ -60,33 +66,60 @@ _RELATION_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
     ))
     for rel, words in (("family", _FAMILY), ("colleague", _COLLEAGUE), ("friend", _FRIEND))
 )
+# a stray word the recognizer put in between (我是她大学就同学): at most three characters; asked
+# only when no pattern above reads the line, and the smallest gap wins (我是他朋友的哥哥: his friend)
+_RELATION_LOOSE: tuple[tuple[str, re.Pattern], ...] = tuple(
+    (rel, re.compile(f"(我是|这是|我们是){_TA}(们)?的?(.{{1,3}}?)({words})"))
+    for rel, words in (("family", _FAMILY), ("colleague", _COLLEAGUE), ("friend", _FRIEND))
+)
+
+
+def _relation(t: str) -> str | None:
+    """The relation a line names, or None. The longest match wins (我是他哥们: a friend, not 他哥)."""
+    best: tuple[int, str] | None = None
+    for rel, pat in _RELATION_PATTERNS:
+        m = pat.search(t)
+        if m and (best is None or m.end() - m.start() > best[0]):
+            best = (m.end() - m.start(), rel)
+    if best is not None:
+        return best[1]
+    loose: tuple[int, int, str] | None = None
+    for rel, pat in _RELATION_LOOSE:
+        m = pat.search(t)
+        if m and (loose is None or (len(m.group(4)), -len(m.group(5))) < (loose[0], loose[1])):
+            loose = (len(m.group(4)), -len(m.group(5)), rel)
+    return loose[2] if loose is not None else None
 # the family member speaks of the debtor in the third person: 我老公他不在 / 我儿子出去了
 _FAMILY_SPEAKS = _rx(f"^(我|我们家)({_FAMILY}){_TA}?(不在|出去|上班|没在|出门|睡觉|在外地|打工|手机|电话)")
 _WORKPLACE = _rx("(这里|这边|这儿|我们这)是(.{0,8})(公司|单位|前台|办公室|门店|厂|车间)",
                  "(我们|这是)(公司|单位)(的)?(电话|座机|前台)", f"{_TA}(去|在)(开会|出差)(了|呢)?$",
+                 f"(我们|我跟{_TA}|我和{_TA}|咱们)(是)?(在)?(一个|同一个|一家|一起)(科室|部门|单位|公司|厂|办公室|组|车间|店|上班)",
+                 "(办公室|科室|单位|公司|部门|车间)的?(座机|电话|固话|分机)",
                  "^(公司|单位)前台")
 _WRONG_NUMBER = _rx(
     "打错(了|电话)?", "找错(人)?了", "不认识(这个人|他|她|它|你说的|你要找的|这人|叫)?",
     "没(有)?(这个|这|叫这个|你说的这个)人", "没有叫", "查无此人", "没这号人",
     "不是(他|她|它)的(号|电话|手机)", "这(个)?(号码?|手机号?|电话)(是)?(我)?(新|刚|才)(办|买|换|用)",
     "(号码?|电话)(已经)?换(人|主人)了", "(我|这)(是)?(新|刚)(办|换)的(号|卡|手机)",
-    "不知道(你说的是谁|这是谁|是谁|他是谁|这个人)", "你(打|找)错")
+    "(不知道|不晓得)(你说的是谁|这是谁|是谁|他是谁|这个人)", "你(打|找)错", "没得(这个|这|叫这个|你说的这个)?人")
 _NOT_HIM = _rx(
     f"我不是{_TA}(本人)?", "我不是(本人|那个人|你要找的|你说的|机主)", "^不是(我|本人)(啊|呀|的)?$",
     "不是本人", f"我不是.{{0,3}}(先生|女士|小姐)",
-    f"^{_TA}(现在)?(不在|没在|出去|出门|上班|睡觉|在外地|外出)", f"{_TA}(现在)?(人)?不在(家|这|这里|这边|身边)?",
+    f"^{_TA}(现在|正)?(不在|没在|出去|出门|上班|睡觉|在外地|外出|在洗澡|洗澡|在开车|开车|在忙|在睡觉|在干活|在上班|在厕所|没空|不方便接)", f"{_TA}(现在)?(人)?不在(家|这|这里|这边|身边)?",
     f"(我|可以)帮你转告{_TA}|有什么事(我)?(帮你)?转告",
-    f"{_TA}(的)?(手机|电话)(在我这|落在|放在|没带)")
+    f"{_TA}(的)?(手机|电话)(在我这|落在|放在|没带)",
+    f"{_TA}(?!们)[^我]{{0,3}}(打工|出差|上班去了|出门了|不在家)")  # not 他们派我出差: the debtor's own trip
 _DEBTOR = _rx(
     "我就是|就是我|^(是|对|嗯|对的|是的|没错)?我(本人)?(啊|呀|的)?$", "^(对|嗯|没错|对的|是的|好吧|行吧|好|那)?(我)?(就)?是我(本人)?(?!们)", "(对|是|嗯|没错|对的|是的|好吧|行吧|好|算了|那)(我)?(就)?是我(本人)?",
     "我是(他|她)?本人|本人(就是|是)我|我本人(啊|呀)?$|^本人$|^本人(啊|呀|在)", "是我(.{0,2})(什么事|有什么事|咋了|怎么了|你说|你讲)",
     "(好吧|行吧|好|算了|那)(我)?承认(我)?是", "(对|是|嗯)(我)?就是(他|她|本人|我)", "^(对|是|嗯)我是$|^我是(的)?(啊|呀)?$",
     "我(就)?是(张|王|李|赵|刘|陈|杨|黄|周|吴|徐|孙|马|朱|胡|郭|何|林|高|罗|郑|梁|谢|宋|唐|许|韩|冯|邓|曹|彭|曾|肖|田|董|潘|袁|蔡|蒋|余|于|杜|叶|程|魏|苏|吕|丁|任|卢|姚|沈|钟|姜|崔|谭|陆|范|汪|廖|石|金|韦|贾|夏|付|方|邹|熊|白|孟|秦|邱|侯|江|尹|薛|闫|段|雷|龙|黎|史|陶|贺|毛|郝|顾|龚|邵|万|覃|武|钱|戴|严|欧|莫|孔|向|常|汤|康|易|乔|赖|文|施|洪|辛|柯|庄|葛|牛|伍)[\u4e00-\u9fff]{1,2}(啊|呀)?$")
-_YES = _rx("^(嗯|对|是|是的|对的|没错|对呀|是啊|对啊|是呀|嗯嗯|对对|对对对|是是|正是|没错没错|嗯对|嗯是|对是|是我|是本人)"
+_YES = _rx("^(嗯|对|是|是的|对的|没错|对呀|是啊|对啊|是呀|嗯嗯|对对|对对对|是是|正是|没错没错|嗯对|嗯是|对是|是我|是本人|"
+           "对头|是嘞|是咧|嗯呐|嗯哪|是滴|对滴|是哒|对哒|是噻)"
            "(我是|我就是|是我)?(你|您)?(哪位|谁|是谁|哪里|什么事|有什么事|有事吗|啥事|说|讲|请讲|你说|找我|怎么了|咋了|什么事情)?(吗|呢|啊|呀)?$")
 _NO = _rx("^(不是|不对|没有|错了|你弄错了|搞错了|不是的|不是啊|都不是)(的|啊|呀)?$")
 # 你找他干嘛 neither confirms nor denies: the speaker keeps who they are to themselves
-_EVASIVE = _rx("(你|您)(是)?(谁|哪位|哪个|哪里|哪儿|干什么的|干嘛的|什么人|哪个公司|哪家)", "^哪位", "你找谁|找谁|你要找谁",
+_EVASIVE = _rx("(你|您)(是)?(谁|哪位|哪个|哪里|哪儿|干什么的|干嘛的|什么人|哪个公司|哪家)", "^哪位", "你找谁|找谁|你要找谁|找哪个|找哪位",
                f"(你|您)找{_TA}(干嘛|干什么|做什么|有什么事|有事|啥事|什么事)",
                "(有)?(什么|啥)事(情)?(吗|啊)?$", "你先说|凭什么(告诉|跟)你|为什么要告诉你|不方便(说|透露|告诉)|我不告诉你|你管我|跟你有什么关系|关你什么事",
                "你想干(嘛|什么)|你们想干(嘛|什么)", "你怎么(会)?有我(的)?(电话|号码)")
@@ -106,6 +139,9 @@ _IDENTITY_QUESTION = _rx(
     "^(喂)?.{2,3}(吗|么)$")
 # fillers that start answers and carry nothing (kept apart from 嗯/对, which are answers)
 _LEAD = re.compile("^(喂|哎|诶|啊|呃|额|哦|噢|那个|唉|哈)+")  # not 这个: 这个号码我刚办的
+# dialect first persons (俺是他娘, 咱是他姐) read as 我; an oath (我他妈的没钱) names nobody's mother
+_DIALECT_I = re.compile("俺|咱")
+_OATH = re.compile("(他|她|它|你)(妈|娘)(的|了个)")
 
 # Key phrases on fuzzy pinyin, for what the recognizer writes instead of the words: the same
 # folding as FAQ matching (assist.zh: zh/z, ch/c, sh/s, n/l, -ng/-n), so 思我 reads as 是我 and
@@ -128,15 +164,27 @@ _PINYIN: tuple[tuple[str, str, re.Pattern], ...] = (
         rf"\bwo si {_PTA} (de )?({_folded(words)})\b|\b{_PTA} si wo (de )?({_folded(words)})\b"
         rf"|^(wo )?si {_PTA} (de )?({_folded(words, 2)})\b")))
       for rel, words in (("family", _FAMILY), ("colleague", _COLLEAGUE), ("friend", _FRIEND))),
-    ("third_party", "other", re.compile(rf"\bwo bu si {_PTA}\b|^{_PTA} bu zai\b|\bbu si ben ren\b")),
+    ("third_party", "other", re.compile(rf"\bwo bu si {_PTA}\b|^{_PTA} bu zai\b|\bbu si ben ren\b"
+                                        rf"|\b{_PTA}( [a-z]+){{0,2}} (da gong|cu cai)\b")),
     ("debtor", "", re.compile(r"\bwo jiu si\b(?! {_PTA})|\bjiu si wo\b|\bwo ben ren\b|(?<!bu )\bsi ben ren\b"
+                              # 好吧 是我 / 行吧 是我 / 算了 是我, and 是我 … 啥事 (a debtor asking what it is about)
+                              r"|\b(hao|xin|suan) (ba|le) (wo )?(jiu )?si wo\b(?! men)"
+                              r"|(?<!bu )\bsi wo\b(?! men)( [a-z]+){0,4} (sa|sen me) si\b"
                               .replace("{_PTA}", _PTA))),
 )
-# evasion heard through errors: 你谁啊 / 你找她干嘛 (weak, like its lexical form)
-_PINYIN_EVASIVE = re.compile(rf"^(ni )?(si )?sui (a|ya)\b|\b(ni )?zao {_PTA} (gan ma|gan sen me|you sa si|sa si|you sen me si)\b")
+# a relation with 是 dropped or a stray syllable put in (我她老公, 我是她大学就同学): only for relation
+# words of two syllables or more (one-syllable keys such as ma, ba, ge are also 吗, 吧, 个)
+_PINYIN_LOOSE = tuple(
+    (rel, re.compile(rf"\bwo (si )?{_PTA}( [a-z]+){{0,2}} (de )?({_folded(words, 2)})\b"))
+    for rel, words in (("family", _FAMILY), ("colleague", _COLLEAGUE), ("friend", _FRIEND)))
+# evasion heard through errors: 你谁啊 / 你找她干嘛 (weak, like its lexical form); 你 is "li" once folded (n/l)
+_PINYIN_EVASIVE = re.compile(rf"^(li )?(si )?sui (a|ya)\b|\b(li )?zao {_PTA} (gan( ma| sa| sen me)?|you sa si|sa si|you sen me si)\b")
 # 是我 heard as 思我 / 时我: only as the short answer to the identity question (one garbled syllable
 # allowed before it), like a bare 对; 那事我管不着 said later is no answer
-_PINYIN_YES = re.compile(r"^([a-z]+ )?(dui |en |jiu )?si wo\b(?! men| bu| mei| ye)(?!( [a-z]+){6})")
+_PINYIN_YES = re.compile(r"^([a-z]+ )?(dui |en |jiu )?si wo\b(?! men| bu| mei| ye)(?!( [a-z]+){6})"
+                         r"|^(si de|dui de|dui dui|dui|en)( wo si| si wo| wo)?( a| ya| la)?$")
+# the agent's identity question heard through errors (请问是韩梅女士吗 -> 请问是航梅律笨任吗 / 您好 士范丽女士吗)
+_PINYIN_QUESTION = re.compile(r"(xian sen|lv si|lu si|xiao jie|ben ren|ji zu)( [a-z]+)? (ma|me|ba)$|\bqin wen (lin |li )?si\b")
 
 # example answers for the encoder (what customers say, in their words); one list per reading
 SEMANTIC_EXAMPLES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -164,7 +212,7 @@ class Reading:
 
 
 def _clean(text: str) -> str:
-    t = compact(text).text
+    t = _OATH.sub("", _DIALECT_I.sub("我", compact(text).text))
     return _LEAD.sub("", t)
 
 
@@ -179,14 +227,18 @@ def read_answer(text: str, *, after_question: bool) -> Reading | None:
         return None
     if _WRONG_NUMBER.search(t):
         return Reading("third_party", "wrong_number")
-    for rel, pat in _RELATION_PATTERNS:
-        if pat.search(t):
-            return Reading("third_party", rel)
+    rel = _relation(t)
+    if rel is not None:
+        return Reading("third_party", rel)
     if _FAMILY_SPEAKS.search(t):
         return Reading("third_party", "family")
     if _WORKPLACE.search(t):
         return Reading("third_party", "colleague")
     if _NOT_HIM.search(t):
+        # 她在洗澡 我是大老公 (她老公, misheard): the relation, if the sound names one, says more
+        named = _pinyin_reading(" ".join(syllables(t)))
+        if named is not None and named.kind == "third_party" and named.relation != "other":
+            return named
         return Reading("third_party", "other")
     if _DEBTOR.search(t):
         return Reading("debtor")
@@ -195,18 +247,36 @@ def read_answer(text: str, *, after_question: bool) -> Reading | None:
     if after_question and _NO.search(t):
         return Reading("third_party", "other", strength="answer")
     spoken = " ".join(syllables(t))
-    for kind, rel, pat in _PINYIN:
-        if pat.search(spoken):
-            return Reading(kind, rel, how="pinyin")
+    named = _pinyin_reading(spoken)
+    if named is not None:
+        return named
     if after_question and _PINYIN_YES.search(spoken):
         return Reading("debtor", strength="answer", how="pinyin")
     if _EVASIVE.search(t) or _PINYIN_EVASIVE.search(spoken):
         return Reading("refused", strength="weak", how="lexical" if _EVASIVE.search(t) else "pinyin")
-    if _EVASIVE.search(t):
-        return Reading("refused", strength="weak")
     if _OWN_DEBT.search(t) and not _THIRD_PERSON.search(t):
         return Reading("debtor", strength="weak")
     return None
+
+
+def _pinyin_reading(spoken: str) -> Reading | None:
+    """Key phrases on fuzzy pinyin; the longest wins (ta ge men: a friend, not 他哥)."""
+    best: tuple[int, str, str] | None = None
+    for kind, rel, pat in _PINYIN:
+        m = pat.search(spoken)
+        if m and (best is None or m.end() - m.start() > best[0]):
+            best = (m.end() - m.start(), kind, rel)
+    if best is not None:
+        return Reading(best[1], best[2], how="pinyin")
+    for rel, pat in _PINYIN_LOOSE:
+        if pat.search(spoken):
+            return Reading("third_party", rel, how="pinyin")
+    return None
+
+
+def _asks_identity(t: str) -> bool:
+    """Does an agent line (compact) ask who is on the line? Also through recognition errors."""
+    return bool(_IDENTITY_QUESTION.search(t)) or bool(_PINYIN_QUESTION.search(" ".join(syllables(t))))
 
 
 class SemanticAnswers:
@@ -297,13 +367,13 @@ class PartyTracker:
         self.index += 1
         t = _clean(utt.text)
         if utt.speaker == "agent":
-            if _IDENTITY_QUESTION.search(t):
+            if _asks_identity(t):
                 self.awaiting_answer = True
                 self.asked_identity = True
             return False
         if utt.speaker == "unknown":
             if self._reads_as_agent(t):  # the agent's own line on the mixed channel
-                if _IDENTITY_QUESTION.search(t):
+                if _asks_identity(t):
                     self.awaiting_answer = True
                     self.asked_identity = True
                 return False
@@ -319,6 +389,10 @@ class PartyTracker:
             except Exception:  # the encoder broke mid-call: go on by wording alone
                 self._semantic = None
         if reading is None:
+            return False
+        if reading.kind == "refused" and not self.asked_identity and not _THIRD_PERSON.search(t):
+            # 喂 谁啊 to a bare 喂 is how people pick up the phone: nobody asked them who they are
+            # yet, so nothing was refused (你找他干嘛 names the person asked for: it still is)
             return False
         current = self.state.kind
         if reading.strength == "weak" and current not in ("unknown", "refused"):
@@ -336,3 +410,32 @@ class PartyTracker:
         self.state = new
         self.history.append(new)
         return True
+
+
+# The agent's own setting (F7 in the panel) by the names a person types: the panel's Chinese
+# words or the ids the store keeps (party_settings.kind / relation). A relation alone means a
+# third party of that relation. Used by ``assist analyze --party``.
+_SETTING_NAMES: dict[str, tuple[str, str]] = {
+    "本人": ("debtor", ""), "债务人": ("debtor", ""), "债务人本人": ("debtor", ""), "debtor": ("debtor", ""),
+    "第三人": ("third_party", "other"), "third_party": ("third_party", "other"),
+    "非本人": ("third_party", "other"), "其他": ("third_party", "other"), "other": ("third_party", "other"),
+    "家属": ("third_party", "family"), "家人": ("third_party", "family"), "family": ("third_party", "family"),
+    "同事": ("third_party", "colleague"), "colleague": ("third_party", "colleague"),
+    "朋友": ("third_party", "friend"), "friend": ("third_party", "friend"),
+    "打错电话": ("third_party", "wrong_number"), "打错": ("third_party", "wrong_number"),
+    "wrong_number": ("third_party", "wrong_number"),
+    "拒绝确认": ("refused", ""), "拒绝": ("refused", ""), "refused": ("refused", ""),
+    "未确认": ("unknown", ""), "身份未确认": ("unknown", ""), "unknown": ("unknown", ""),
+}
+SETTING_WORDS = "本人、第三人、家属、同事、朋友、打错电话、非本人、拒绝确认、未确认"
+
+
+def parse_party_setting(name: str) -> tuple[str, str] | None:
+    """(kind, relation) for a typed party name (本人 / 同事 / third_party/colleague …); None if unknown."""
+    key = "".join(name.split()).lower().replace("／", "/")
+    if key in _SETTING_NAMES:
+        return _SETTING_NAMES[key]
+    kind, sep, rel = key.partition("/")
+    if sep and _SETTING_NAMES.get(kind, ("",))[0] == "third_party" and _SETTING_NAMES.get(rel, ("",))[0] == "third_party":
+        return ("third_party", _SETTING_NAMES[rel][1])
+    return None

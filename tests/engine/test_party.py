@@ -256,3 +256,58 @@ def test_a_misheard_shi_wo_answers_the_question_but_is_no_statement_later():
 def test_more_answers_through_words_between_and_misheard(heard, kind, relation):
     r = read_answer(heard, after_question=True)
     assert r is not None and (r.kind, r.relation) == (kind, relation)
+
+
+@pytest.mark.parametrize("heard,kind,relation", [
+    ("是嘞 俺是他娘 他出去打工了", "third_party", "family"),  # dialect: 俺 for 我, 娘 for mother
+    ("俺是他爹", "third_party", "family"),
+    ("我是他屋里的", "third_party", "family"),
+    ("我是他哥们 他在开车", "third_party", "friend"),  # the longest word: 哥们 is a friend, not 他哥
+    ("我是他朋友的哥哥", "third_party", "friend"),
+    ("我们一个科室的 她今天请假了", "third_party", "colleague"),
+    ("这是他办公室的座机", "third_party", "colleague"),
+    ("他在洗澡呢 你哪位", "third_party", "other"),
+    ("没得这个人", "third_party", "wrong_number"),
+    ("对头 是我", "debtor", ""),
+])
+def test_dialect_and_everyday_answers(heard, kind, relation):
+    r = read_answer(heard, after_question=True)
+    assert r is not None and (r.kind, r.relation) == (kind, relation), r
+
+
+def test_an_oath_names_nobodys_mother():
+    r = read_answer("我他妈的哪有钱还", after_question=False)
+    assert r is None or r.kind != "third_party"
+
+
+@pytest.mark.parametrize("heard,kind,relation,after", [
+    ("斯 的 我 是", "debtor", "", True),  # 是的 我是: a bare yes, misheard
+    ("哎 呀 就是腥 吧 是 窝 你们又 有啥 事", "debtor", "", False),  # 行吧 是我 你们又有啥事
+    ("泥 髓你 找她 刚", "refused", "", True),  # 你谁 你找她干: 你 folds to li (n/l)
+    ("不 我 是 她 大学 就同学", "third_party", "friend", True),  # a stray word between
+    ("大戏 照 蜗 她 老 公有 事 吗", "third_party", "family", True),  # 是 dropped: 我她老公
+])
+def test_more_answers_through_recognition_errors(heard, kind, relation, after):
+    r = read_answer(heard, after_question=after)
+    assert r is not None and (r.kind, r.relation) == (kind, relation), r
+
+
+def test_who_is_it_to_a_bare_hello_is_no_refusal_but_after_the_question_it_is():
+    engine, results = run([("agent", "喂"), ("customer", "喂 谁啊")], customer_channel=True)
+    assert results[-1].party.kind == "unknown"
+    engine, results = run([("agent", "喂 请问是王五先生吗"), ("customer", "喂 谁啊")], customer_channel=True)
+    assert results[-1].party.kind == "refused"
+    # naming the person asked for is evasion whether or not the question was heard
+    engine, results = run([("agent", "喂"), ("customer", "你找他干嘛")], customer_channel=True)
+    assert results[-1].party.kind == "refused"
+
+
+def test_identity_question_heard_through_errors_makes_a_bare_yes_an_answer():
+    tracker = PartyTracker()
+    tracker.observe(Utterance("agent", "您好我 是赖分期 客服 请问 是航 梅律 笨任 吗"))  # 请问是韩梅女士本人吗
+    assert tracker.awaiting_answer
+    tracker.observe(Utterance("customer", "斯 的"))
+    assert tracker.state.kind == "debtor"
+    other = PartyTracker()
+    other.observe(Utterance("agent", "您好 士 范 丽女士 吗"))  # 是 lost, 女士吗 kept
+    assert other.awaiting_answer

@@ -106,3 +106,65 @@ def test_no_identity_exchange_and_empty_call():
     empty = post_call_check(KB, [])
     assert empty.findings == () and empty.n_utterances == 0
     assert empty.as_dict()["party"]["label"] == "身份未确认"
+
+
+def _analyze(tmp_path, rows, *args):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "call.jsonl"
+    path.write_text("\n".join(json.dumps({"speaker": s, "text": t}, ensure_ascii=False) for s, t in rows) + "\n",
+                    encoding="utf-8")
+    env = {**os.environ, "ASSIST_ENCODER": "none", "ASSIST_DATA_DIR": str(tmp_path)}
+    return subprocess.run([sys.executable, "-m", "assist", "analyze", str(path), "--kb",
+                           str(Path(__file__).parent / "data" / "party_kb"), *args],
+                          capture_output=True, text=True, env=env)
+
+
+# "嗯 你说" after the identity question reads as the debtor; the agent knows the voice is a colleague's
+COLLEAGUE_CALL = [
+    ("agent", "您好 我是某某金融的客服 请问是王五先生吗"),
+    ("customer", "嗯 你说"),
+    ("agent", "好的"),
+    ("agent", "他这笔钱已经逾期了"),
+]
+
+
+def test_analyze_post_call_takes_the_agents_party_setting(tmp_path):
+    import json
+
+    plain = _analyze(tmp_path, COLLEAGUE_CALL, "--post-call")
+    assert plain.returncode == 0, plain.stderr
+    report = json.loads(plain.stdout)
+    assert report["party"]["kind"] == "debtor"
+    assert not [f for f in report["findings"] if f["check"] == "third_party"]
+    # F7 pressed before the 4th line (as the store keeps it): from then on a colleague is on the line
+    given = _analyze(tmp_path, COLLEAGUE_CALL, "--post-call", "--party", "4:同事")
+    assert given.returncode == 0, given.stderr
+    report = json.loads(given.stdout)
+    assert (report["party"]["kind"], report["party"]["relation"], report["party"]["source"]) == \
+        ("third_party", "colleague", "agent")
+    tp = [f for f in report["findings"] if f["check"] == "third_party"]
+    assert [(f["severity"], f["evidence"][0]["index"]) for f in tp] == [("critical", 3)]
+    # the same setting by its stored ids, and set only after the last line: who was on the line, no finding
+    late = json.loads(_analyze(tmp_path, COLLEAGUE_CALL, "--post-call", "--party", "5:third_party/colleague").stdout)
+    assert late["party"]["relation"] == "colleague"
+    assert not [f for f in late["findings"] if f["check"] == "third_party"]
+
+
+def test_analyze_lines_take_the_agents_party_setting_too(tmp_path):
+    import json
+
+    p = _analyze(tmp_path, COLLEAGUE_CALL, "--party", "4:同事")
+    recs = [json.loads(x) for x in p.stdout.splitlines()]
+    assert [r["party"]["kind"] for r in recs] == ["unknown", "debtor", "debtor", "third_party"]
+    assert recs[3]["party"]["source"] == "agent"
+    assert any(w["severity"] == "critical" for w in recs[3]["warnings"])
+
+
+def test_analyze_party_setting_errors_are_named_in_chinese(tmp_path):
+    for bad, words in (("abc", "第几句:身份"), ("9:同事", "1 到 5"), ("2:老板", "不认识身份“老板”")):
+        p = _analyze(tmp_path, COLLEAGUE_CALL, "--post-call", "--party", bad)
+        assert p.returncode == 2 and not p.stdout and words in p.stderr, (bad, p.stderr)
