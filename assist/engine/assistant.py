@@ -146,6 +146,10 @@ class AssistEngine:
         party_changed = self.party.observe(utt)
         warnings = self.compliance.check(utt, query, party=self.party.state,
                                          answers_audible=self.customer_channel or self.party.customer_heard)
+        if self.party.asked_now and warnings:
+            # the line only asks who is on the line (请问是周敏女士吗, also misheard: 你好 是周敏马):
+            # a by-meaning hit there is a misheard name near some example, not what was said
+            warnings = tuple(w for w in warnings if w.found_by != "example")
         pid = self.playbook_id
         active = self.trackers.get(pid) if pid else None
         return AssistResult(

@@ -136,7 +136,9 @@ _IDENTITY_QUESTION = _rx(
     "请问(您|你)?是", "(您|你)是.{1,6}(本人)?(吗|么|嘛|对吧|是吧|对不对|是不是)", "是.{1,6}(先生|女士|小姐|本人|机主)(吗|么|嘛|对吧|是吧)?",
     "本人吗|本人对吧|是不是本人|是本人吗", "(找|联系)(一下)?.{1,4}(先生|女士|小姐)", ".{1,4}(先生|女士|小姐)(在吗|在不在|在家吗)",
     "是不是.{1,5}(先生|女士|小姐)", "核实.{0,4}身份|确认.{0,6}身份|(您|你)(是)?哪位", "机主", "(您|你)(跟|和|与)?.{0,4}(是)?什么关系",
-    "^(喂)?.{2,3}(吗|么)$")
+    )
+# 喂 张强吗: a bare name and 吗 (not 是这样吗 / 真的吗: no name is made of those characters)
+_SHORT_NAME_QUESTION = re.compile("^(喂)?(.{2,3})(吗|么)$")
 # fillers that start answers and carry nothing (kept apart from 嗯/对, which are answers)
 _LEAD = re.compile("^(喂|哎|诶|啊|呃|额|哦|噢|那个|唉|哈)+")  # not 这个: 这个号码我刚办的
 # dialect first persons (俺是他娘, 咱是他姐) read as 我; an oath (我他妈的没钱) names nobody's mother
@@ -166,7 +168,7 @@ _PINYIN: tuple[tuple[str, str, re.Pattern], ...] = (
       for rel, words in (("family", _FAMILY), ("colleague", _COLLEAGUE), ("friend", _FRIEND))),
     ("third_party", "other", re.compile(rf"\bwo bu si {_PTA}\b|^{_PTA} bu zai\b|\bbu si ben ren\b"
                                         rf"|\b{_PTA}( [a-z]+){{0,2}} (da gong|cu cai)\b")),
-    ("debtor", "", re.compile(r"\bwo jiu si\b(?! {_PTA})|\bjiu si wo\b|\bwo ben ren\b|(?<!bu )\bsi ben ren\b"
+    ("debtor", "", re.compile(r"\bwo (jiu|qiu|xiu) si\b(?! {_PTA})|\bjiu si wo\b|\bwo ben ren\b|(?<!bu )\bsi ben ren\b"
                               # 好吧 是我 / 行吧 是我 / 算了 是我, and 是我 … 啥事 (a debtor asking what it is about)
                               r"|\b(hao|xin|suan) (ba|le) (wo )?(jiu )?si wo\b(?! men)"
                               r"|(?<!bu )\bsi wo\b(?! men)( [a-z]+){0,4} (sa|sen me) si\b"
@@ -184,7 +186,10 @@ _PINYIN_EVASIVE = re.compile(rf"^(li )?(si )?sui (a|ya)\b|\b(li )?zao {_PTA} (ga
 _PINYIN_YES = re.compile(r"^([a-z]+ )?(dui |en |jiu )?si wo\b(?! men| bu| mei| ye)(?!( [a-z]+){6})"
                          r"|^(si de|dui de|dui dui|dui|en)( wo si| si wo| wo)?( a| ya| la)?$")
 # the agent's identity question heard through errors (请问是韩梅女士吗 -> 请问是航梅律笨任吗 / 您好 士范丽女士吗)
-_PINYIN_QUESTION = re.compile(r"(xian sen|lv si|lu si|xiao jie|ben ren|ji zu)( [a-z]+)? (ma|me|ba)$|\bqin wen (lin |li )?si\b")
+_PINYIN_QUESTION = re.compile(r"(xian sen|lv si|lu si|xiao jie|ben ren|ji zu)( [a-z]+){0,2} (ma|me|ba)$|\bqin wen (lin |li )?si\b")
+# 你好 是周敏吗, misheard as 你好 是周敏马: 是 + a name + 吗, the whole line; not 是这样吗 / 是真的吗
+_PINYIN_NAME_QUESTION = re.compile(r"^(wei |li hao |lin hao )*(jiu )?si( [a-z]+){2,3} (ma|me)$")
+_NOT_NAME_CHARS = re.compile("[这那不真对样的了么我你您他她们什啥怎要会能可]")
 
 # example answers for the encoder (what customers say, in their words); one list per reading
 SEMANTIC_EXAMPLES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -216,15 +221,64 @@ def _clean(text: str) -> str:
     return _LEAD.sub("", t)
 
 
-def read_answer(text: str, *, after_question: bool) -> Reading | None:
+# an agent line this short that asks who is on the line is that question and nothing more
+IDENTITY_QUESTION_MAX_CHARS = 24
+# the name the agent asks for: 请问是廖文斌先生吗 / 找一下王芳女士 / 是吕斌家吗 (two or three characters)
+_ASKED_NAME = re.compile("(?:请问(?:您|你)?是|是|找一下|找|联系)([\u4e00-\u9fff]{2,3}?)(?:家)?(?:先生|女士|小姐|本人|吗|么|嘛|在吗|在家吗)")
+_NOT_A_NAME = re.compile("^(您|你|他|她|我|这|那|哪|本人|机主|什么|不是|方便|现在|长江|分期|客服)")
+# the customer names themself with the asked-for name (已换成 @): 我就是@ / 对 是@ / 算了 我是@
+# (one character may stand between 我 and 是: 我就是, or 就 misheard as 酒 / 秋; never 不 or 没)
+_SELF_NAMED = re.compile("(^|我|对|嗯|就|算了|好吧|行吧|没错|是的)[^不没]?是@(?!的|家|他|她|们)|@就是我|我(就)?叫@")
+
+
+def asked_name(agent_text: str) -> str:
+    """The debtor's name as the agent said it in an identity question ('' if none)."""
+    m = _ASKED_NAME.search(_clean(agent_text))
+    if m is None or _NOT_A_NAME.search(m.group(1)):
+        return ""
+    return m.group(1)
+
+
+def _mark_name(t: str, name: str) -> str:
+    """``t`` with the asked-for name replaced by @, also when the recognizer misheard it: the
+    same fuzzy-pinyin keys, one syllable of a three-character name allowed to differ."""
+    if not name:
+        return t
+    if name in t:
+        return t.replace(name, "@")
+    keys = syllables(name)
+    n = len(name)
+    if len(keys) != n:
+        return t
+    for i in range(len(t) - n + 1):
+        window = t[i:i + n]
+        got = syllables(window)
+        if len(got) != n:
+            continue
+        wrong = sum(a != b for a, b in zip(got, keys))
+        if wrong == 0 or (n >= 3 and wrong == 1 and got[0] == keys[0]):
+            return t[:i] + "@" + t[i + n:]
+    return t
+
+
+def read_answer(text: str, *, after_question: bool, name: str = "") -> Reading | None:
     """What a customer line says about who they are, lexically; None if nothing.
 
     ``after_question``: this is the first customer line since the agent asked who they
-    speak to, so a bare 对 / 不是 answers it.
+    speak to, so a bare 对 / 不是 answers it. ``name``: the person the agent asked for
+    (``asked_name``): said by the customer it stands for 他 (我是廖文斌他爸 / 廖文斌不在 /
+    你找廖文斌干嘛), or, said as who they are (我就是廖文斌), names the debtor.
     """
     t = _clean(text)
     if not t:
         return None
+    if name:
+        marked = _mark_name(t, name)
+        if marked != t:
+            reading = read_answer(marked.replace("@", "他"), after_question=after_question)
+            if _SELF_NAMED.search(marked) and (reading is None or reading.kind != "third_party"):
+                return Reading("debtor")
+            return reading
     if _WRONG_NUMBER.search(t):
         return Reading("third_party", "wrong_number")
     rel = _relation(t)
@@ -274,9 +328,18 @@ def _pinyin_reading(spoken: str) -> Reading | None:
     return None
 
 
-def _asks_identity(t: str) -> bool:
-    """Does an agent line (compact) ask who is on the line? Also through recognition errors."""
-    return bool(_IDENTITY_QUESTION.search(t)) or bool(_PINYIN_QUESTION.search(" ".join(syllables(t))))
+def _asks_identity(t: str, by_sound: bool = True) -> bool:
+    """Does an agent line (compact) ask who is on the line? ``by_sound``: also through recognition errors."""
+    if _IDENTITY_QUESTION.search(t):
+        return True
+    short = _SHORT_NAME_QUESTION.search(t)
+    if short and not _NOT_NAME_CHARS.search(short.group(2).removeprefix("是")):
+        return True
+    if not by_sound:
+        return False
+    spoken = " ".join(syllables(t))
+    return bool(_PINYIN_QUESTION.search(spoken)) or (
+        bool(_PINYIN_NAME_QUESTION.search(spoken)) and not _NOT_NAME_CHARS.search(t.split("是", 1)[-1]))
 
 
 class SemanticAnswers:
@@ -345,6 +408,8 @@ class PartyTracker:
     def reset(self) -> None:
         self.state = PartyState()
         self.asked_identity = False  # the agent asked, in an earlier line, who they speak to
+        self.asked_now = False  # the last final line was the agent's identity question and nothing more
+        self.name = ""  # the person the agent asked for (请问是廖文斌先生吗 -> 廖文斌), '' if not heard
         self.customer_heard = False  # any line from the customer's channel (or the mixed one)
         self.awaiting_answer = False  # the next customer line answers the identity question
         self.index = -1  # utterance number in the call (finals only)
@@ -358,31 +423,30 @@ class PartyTracker:
         return self.state
 
     def _reads_as_agent(self, t: str) -> bool:
-        return bool(_AGENT_LIKE.search(t)) or bool(_IDENTITY_QUESTION.search(t))
+        return bool(_AGENT_LIKE.search(t)) or _asks_identity(t, by_sound=False)
 
     def observe(self, utt: Utterance) -> bool:
         """Take one final utterance into account; True if the party state changed."""
         if not utt.final or not utt.text.strip():
             return False
         self.index += 1
+        self.asked_now = False
         t = _clean(utt.text)
-        if utt.speaker == "agent":
-            if _asks_identity(t):
+        if utt.speaker == "agent" or (utt.speaker == "unknown" and self._reads_as_agent(t)):
+            # (on the mixed channel: the agent's own line)
+            # (through recognition errors only while nobody is known: the answer matters most then)
+            if _asks_identity(t, by_sound=self.state.kind in ("unknown", "refused")):
+                self.asked_now = len(t) <= IDENTITY_QUESTION_MAX_CHARS
                 self.awaiting_answer = True
                 self.asked_identity = True
+                self.name = asked_name(utt.text) or self.name
             return False
-        if utt.speaker == "unknown":
-            if self._reads_as_agent(t):  # the agent's own line on the mixed channel
-                if _asks_identity(t):
-                    self.awaiting_answer = True
-                    self.asked_identity = True
-                return False
         self.customer_heard = True
         after_question = self.awaiting_answer
         self.awaiting_answer = False
         if self.state.source == "agent":
             return False
-        reading = read_answer(utt.text, after_question=after_question)
+        reading = read_answer(utt.text, after_question=after_question, name=self.name)
         if reading is None and self._semantic is not None and len(t) <= 24:
             try:
                 reading = self._semantic.read(t)

@@ -311,3 +311,53 @@ def test_identity_question_heard_through_errors_makes_a_bare_yes_an_answer():
     other = PartyTracker()
     other.observe(Utterance("agent", "您好 士 范 丽女士 吗"))  # 是 lost, 女士吗 kept
     assert other.awaiting_answer
+
+
+def test_the_name_the_agent_asked_for_stands_for_him_or_names_the_debtor():
+    from assist.engine.party import asked_name
+
+    assert asked_name("您好 我是长江分期的客服 请问是廖文斌先生吗") == "廖文斌"
+    assert asked_name("喂 请问是吕斌家吗") == "吕斌"
+    assert asked_name("请问您方便说话吗") == ""
+    name = "廖文斌"
+    for heard, kind, relation in (
+        ("唉 算了 我 秋 是 廖文 斌 你说吧", "debtor", ""),  # 我就是廖文斌, 就 misheard as 秋
+        ("对 是廖文斌 什么事", "debtor", ""),
+        ("我是廖文斌他爸", "third_party", "family"),
+        ("我是廖文斌的同事", "third_party", "colleague"),
+        ("廖文斌不在", "third_party", "other"),
+        ("我不是廖文斌", "third_party", "other"),
+        ("你找廖文斌干嘛", "refused", ""),
+    ):
+        r = read_answer(heard, after_question=False, name=name)
+        assert r is not None and (r.kind, r.relation) == (kind, relation), (heard, r)
+    assert read_answer("你找的是廖文斌吧", after_question=False, name=name) is None
+    # a misheard name: same sounds, one syllable of three may differ (the surname may not)
+    assert read_answer("我就是廖文彬", after_question=False, name=name).kind == "debtor"
+
+
+def test_a_story_changed_by_name_ends_with_the_debtor():
+    engine, results = run([
+        ("agent", "您好 请问是廖文斌先生吗"), ("customer", "他不在"),
+        ("agent", "请问您是他什么人呢"), ("customer", "算了 是廖文斌 你说吧"),
+    ], customer_channel=True)
+    assert [r.party.kind for r in results if r.utterance.speaker == "customer"] == ["third_party", "debtor"]
+
+
+def test_a_meaning_only_hit_on_the_bare_identity_question_is_dropped(monkeypatch):
+    """A misheard name (你好 是周敏马) can sit near some trigger example; the line only asks who is there."""
+    import dataclasses
+
+    from assist.events import ComplianceWarning
+
+    engine = AssistEngine(KB, customer_channel=True)
+    by_meaning = ComplianceWarning("visit", "warning", "上门施压", "改说", "来源", (0, 2), "你好", found_by="example")
+    by_words = dataclasses.replace(by_meaning, rule_id="threat", found_by="pattern")
+    monkeypatch.setattr(engine.compliance, "check", lambda *a, **k: (by_meaning, by_words))
+    assert [w.rule_id for w in engine.process(Utterance("agent", "你好 是 周 敏 马")).warnings] == ["threat"]
+    assert engine.party.asked_now
+    # any other line keeps both
+    assert [w.rule_id for w in engine.process(Utterance("agent", "您这期账单还没还")).warnings] == ["visit", "threat"]
+    # a question that goes on to say more is more than the question
+    long_line = "请问是周敏女士吗 我们这边马上就要派人到您单位去了解情况"
+    assert [w.rule_id for w in engine.process(Utterance("agent", long_line)).warnings] == ["visit", "threat"]
