@@ -32,7 +32,7 @@ from datetime import datetime
 
 import numpy as np
 
-from assist.engine.compliance_examples import ExampleDetector, ExampleVerdict
+from assist.engine.compliance_examples import ExampleDetector, ExampleVerdict, long_enough
 from assist.knowledge.patterns import PatternTimeout, SafePattern, compile_pattern
 from assist.knowledge.patterns import search as safe_search
 from assist.zh.text import Compact, compact, syllables
@@ -266,7 +266,9 @@ class ComplianceChecker:
         if (self.detector is not None and utt.final and utt.speaker in ("agent", "unknown")
                 and not any(w.severity != "info" for w in out)):
             if query is not None:
-                verdict = self.detector.nearest_vector(query)
+                # the engine's vector of the line: the same length floor as ``nearest`` (潘先生, misheard
+                # as 潘潘生, once came out nearest a fee example)
+                verdict = self.detector.nearest_vector(query) if long_enough(utt.text) else None
             else:
                 verdict = self.detector.nearest(utt.text) if self._encode_lines else None
             w = self._example_warning(verdict, c, utt)

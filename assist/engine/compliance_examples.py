@@ -78,6 +78,11 @@ def compliant_exemplars(kb: KnowledgeBase) -> list[str]:
     return list(dict.fromkeys(out))  # first occurrence of each, in order
 
 
+def long_enough(text: str) -> bool:
+    """Has the line MIN_CONTENT_CHARS of content, enough to be judged by meaning?"""
+    return len(_NOT_CONTENT.sub("", text)) >= MIN_CONTENT_CHARS
+
+
 class ExampleDetector:
     """Nearest-example compliance judge over one KB's exemplars."""
 
@@ -102,12 +107,12 @@ class ExampleDetector:
         ``exclude`` leaves one exemplar text out on both sides (``kb check`` judges a script
         line by the other exemplars, not by itself).
         """
-        if len(_NOT_CONTENT.sub("", text)) < MIN_CONTENT_CHARS:
+        if not long_enough(text):
             return None
         return self.nearest_vector(self._encode([text])[0], exclude)
 
     def nearest_vector(self, v: np.ndarray, exclude: str | None = None) -> ExampleVerdict | None:
-        """As ``nearest``, for a line the engine has already encoded."""
+        """As ``nearest``, for a line the engine has already encoded (the caller checks ``long_enough``)."""
         if not len(self._triggers):
             return None
         st = self._triggers @ v

@@ -216,13 +216,20 @@ class Reading:
     how: str = "lexical"  # lexical | pinyin | semantic
 
 
+# Who someone is, or whom the agent asks for, is said in a few words at the start of a turn:
+# a line is read up to this many characters (a 1,000,000-character line costs no more than a long one)
+READ_CHARS = 160
+
+
 def _clean(text: str) -> str:
-    t = _OATH.sub("", _DIALECT_I.sub("我", compact(text).text))
+    t = _OATH.sub("", _DIALECT_I.sub("我", compact(text[:READ_CHARS * 2]).text[:READ_CHARS]))
     return _LEAD.sub("", t)
 
 
-# an agent line this short that asks who is on the line is that question and nothing more
+# an agent line this short, put as a question, that asks who is on the line is that question and
+# nothing more (名字是我本人 also names 本人, but it is no question)
 IDENTITY_QUESTION_MAX_CHARS = 24
+_QUESTION_FORM = re.compile("(吗|么|嘛|吧|呢|马|麻)$|请问|是不是|对吧|是吧|对不对")
 # the name the agent asks for: 请问是廖文斌先生吗 / 找一下王芳女士 / 是吕斌家吗 (two or three characters)
 _ASKED_NAME = re.compile("(?:请问(?:您|你)?是|是|找一下|找|联系)([\u4e00-\u9fff]{2,3}?)(?:家)?(?:先生|女士|小姐|本人|吗|么|嘛|在吗|在家吗)")
 _NOT_A_NAME = re.compile("^(您|你|他|她|我|这|那|哪|本人|机主|什么|不是|方便|现在|长江|分期|客服)")
@@ -436,7 +443,7 @@ class PartyTracker:
             # (on the mixed channel: the agent's own line)
             # (through recognition errors only while nobody is known: the answer matters most then)
             if _asks_identity(t, by_sound=self.state.kind in ("unknown", "refused")):
-                self.asked_now = len(t) <= IDENTITY_QUESTION_MAX_CHARS
+                self.asked_now = len(t) <= IDENTITY_QUESTION_MAX_CHARS and bool(_QUESTION_FORM.search(t))
                 self.awaiting_answer = True
                 self.asked_identity = True
                 self.name = asked_name(utt.text) or self.name
