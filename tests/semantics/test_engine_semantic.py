@@ -144,3 +144,33 @@ def test_weaker_match_needs_a_wider_margin_from_small_talk():
 
     assert oos_margin_needed(FUSED_FIRM) == oos_margin_needed(0.9) == OOS_MARGIN
     assert oos_margin_needed(FUSED_SHOW) > oos_margin_needed((FUSED_SHOW + FUSED_FIRM) / 2) > OOS_MARGIN
+
+
+# A customer who talks about their week first and asks at the end (over 128 characters):
+# the encoder reads the line's end, as the lexical matcher does; it read the beginning before.
+_RAMBLE = ("我跟你说啊 我这个人平时上班特别忙 早上七点就出门 晚上九点多才到家 孩子上学也要接送 老人身体也不太好 "
+           "上个礼拜还去医院住了几天 家里里里外外都是我一个人在张罗 前两天我们单位又搞了一个什么培训 一弄就是一整天 "
+           "我真是一点空都没有 所以你们之前打电话我也没接着 ")
+
+
+def test_a_long_line_is_judged_by_its_end(kb, semantics):
+    asked = "就是想问一下 保险这一块 是不是非得在你们指定的那家买 我自己在外面找一家便宜点的行不行"
+    text = _RAMBLE + asked
+    assert len(text.replace(" ", "")) > 150
+    assert shown(AssistEngine(kb).process(Utterance("customer", text))) == []  # the words alone: no card
+    assert shown(AssistEngine(kb, semantics=semantics).process(Utterance("customer", text))) == ["car.insurance"]
+    selling = _RAMBLE + "所以我今天就想问问 我那个车子的贷款现在还欠着好几期呢 我这边想先把车出手卖掉 换点钱周转一下 你们这个到底行不行啊"
+    assert AssistEngine(kb, semantics=semantics).process(Utterance("customer", selling)).faq[0].faq_id == "car.transfer"
+
+
+def test_the_encoder_window_of_a_live_line_is_its_end(semantics):
+    from assist.engine.kb_semantics import query_text
+    from assist.semantics.encoder import MAX_CHARS
+
+    text = "喂 " * 200_000 + _RAMBLE + "保险 能不能 自己 在外面 买"
+    window = query_text(text)
+    assert len(window) == MAX_CHARS and window.endswith("保险能不能自己在外面买")
+    import numpy as np
+    v = semantics.encode_query(text)
+    np.testing.assert_allclose(v, semantics.encoder.encode([window])[0], atol=1e-6)
+    assert query_text("  车险 必须 买吗 ") == "车险必须买吗"  # a short line: all of it, as before
