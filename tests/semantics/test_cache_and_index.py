@@ -103,6 +103,22 @@ def test_group_best_matches_brute_force():
     assert index.nbytes <= len(v) * (12 * 4 + 16)
 
 
+def test_group_best_names_the_first_of_tied_rows():
+    """Two phrasings with the same vector (a KB that repeats itself): the earlier one is named,
+    whether the rows come in group order (the KB's phrasings do) or not."""
+    rng = np.random.default_rng(2)
+    v = rng.standard_normal((9, 8)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    v[6] = v[4]
+    for groups in ([0, 0, 1, 1, 2, 2, 2, 3, 3], [3, 0, 1, 0, 2, 1, 2, 3, 2]):
+        best, row = VectorIndex(v, groups, n_groups=4).group_best(v[4])
+        assert row[2] == 4 and np.isclose(best[2], 1.0)
+        s = v @ v[4]
+        for g in range(4):
+            rows = [i for i, x in enumerate(groups) if x == g]
+            assert row[g] == min(i for i in rows if np.isclose(s[i], s[rows].max()))
+
+
 def test_a_large_list_is_read_back_by_one_scan_of_its_model(tmp_path, counting):
     """Thousands of texts without a snapshot (first start after an upgrade, snapshot lost):
     read back from SQLite in one pass over the model's rows, other models' rows ignored."""

@@ -53,3 +53,8 @@ def test_thread_count_from_the_environment():
     assert out["threads_setting"] == 1 and out["main"] == 1
     out, _ = _child({"ASSIST_ENCODER_THREADS": "zwei"})  # not a number: the default
     assert out["threads_setting"] == min(2, os.cpu_count() or 1)
+
+
+def test_a_wait_policy_the_user_set_is_kept():
+    out, shown = _child({"OMP_WAIT_POLICY": "ACTIVE"})
+    assert "OMP_WAIT_POLICY = 'ACTIVE'" in shown and out["env_after"] == "ACTIVE"
