@@ -32,6 +32,7 @@ from assist.engine.stage_tracker import stage_phrasings
 from assist.knowledge.model import KnowledgeBase
 from assist.semantics import CachedEncoder, EmbeddingCache, Encoder, VectorIndex, default_cache
 from assist.semantics.encoder import MAX_CHARS
+from assist.semantics.vector_index import limit_blas_threads
 
 ProgressFn = Callable[[int, int], None]  # (texts done, texts to encode); may be called from any thread
 
@@ -131,7 +132,9 @@ class KbSemantics:
 
 def build_semantics(kb: KnowledgeBase, encoder: Encoder, cache: EmbeddingCache | None = None,
                     progress: ProgressFn | None = None) -> KbSemantics:
-    """Encode the KB (cached) and index it. Raises what the encoder raises."""
+    """Encode the KB (cached) and index it. Raises what the encoder raises.
+    Limits numpy's BLAS to one thread for the process (``limit_blas_threads``: why there)."""
+    limit_blas_threads()
     if isinstance(encoder, CachedEncoder):
         cached, bare = encoder, encoder.encoder
     else:

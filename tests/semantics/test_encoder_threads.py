@@ -58,3 +58,30 @@ def test_thread_count_from_the_environment():
 def test_a_wait_policy_the_user_set_is_kept():
     out, shown = _child({"OMP_WAIT_POLICY": "ACTIVE"})
     assert "OMP_WAIT_POLICY = 'ACTIVE'" in shown and out["env_after"] == "ACTIVE"
+
+
+BLAS_CHILD = r"""
+import json
+from threadpoolctl import threadpool_info
+from assist.engine.kb_semantics import build_semantics
+from assist.knowledge import load_kb
+from assist.semantics import EmbeddingCache
+from conftest import CountingEncoder, FIXTURE_KB
+before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+build_semantics(load_kb(FIXTURE_KB), CountingEncoder(), EmbeddingCache(None))
+after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+print(json.dumps({"before": before, "after": after}))
+"""
+
+
+def test_numpy_blas_runs_on_one_thread_once_a_kb_has_vectors():
+    """OpenBLAS's idle thread spins after each product, on the core the encoder's second thread
+    needs; the search is bound by memory anyway (see vector_index.limit_blas_threads)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "OPENBLAS_", "GOTO_"))}
+    env["OPENBLAS_NUM_THREADS"] = "2"  # as on a 2-core machine by default, whatever this one has
+    p = subprocess.run([sys.executable, "-c", BLAS_CHILD], capture_output=True, text=True, env=env,
+                       timeout=300, cwd=os.path.dirname(__file__))
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["before"] and max(out["before"]) == 2
+    assert out["after"] and set(out["after"]) == {1}
