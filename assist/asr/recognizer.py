@@ -242,7 +242,7 @@ class ChannelRecognizer:
         if self._rec is None:
             return
         began = time.perf_counter()
-        if self._resampler is not None:
+        if self._resampler is not None and not self._closed:
             tail = self._resampler.resample_chunk(np.zeros(0, dtype=np.int16), last=True)
             if len(tail):
                 self._rec.AcceptWaveform(tail.tobytes())
