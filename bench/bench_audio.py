@@ -383,7 +383,7 @@ def measure(sentences, log: Log, zero: float, channel: str, final_at: dict[str, 
             if final_at:
                 at = final_at.get(u.segment, 0.0) if u.final else (u.end or 0.0)
                 out["card_audio"].append(at - s.end)
-                out["detail"].append((s, at - s.end, "final" if u.final else "partial", u.text))
+                out["detail"].append((s, at - s.end, "final" if u.final else "partial", u.text, u.segment))
     for s in sentences:
         if s.channel == channel and s.key:
             out["cards_expected"] += 1
@@ -560,6 +560,9 @@ def main() -> None:
          f"{stats.skipped_unchanged}, {stats.skipped_rate}"),
         ("results published per second per channel, max",
          f"{_max_rate(log):.0f} (cap: {5} partials/s from the recognizer, 8/s in the call)"),
+        ("audio fed to vosk (the speech gate skips silence)",
+         ", ".join(f"{ch} {100 * r.stats.fed_seconds / max(r.stats.audio_seconds, 1e-9):.0f} %"
+                   for ch, r in replay.recognizers.items())),
         ("real-time factor per channel", ", ".join(f"{ch} {v['real_time_factor']:.2f}" for ch, v in s.items())),
         ("CPU, 2 channels at real time (recognizers + engine + panel)", f"{100 * cpu / wall:.0f} % of one core"),
         ("peak RSS", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"),
@@ -567,9 +570,12 @@ def main() -> None:
     if args.detail:
         for ch in ("customer", "agent"):
             m = measure(sentences, log, zero, ch, replay.recognizers[ch].stats.final_at)
-            for s, lat, how, text in sorted(m["detail"], key=lambda d: d[1]):
+            for s, lat, how, text, segment in sorted(m["detail"], key=lambda d: d[1]):
                 print(f"[{ch}] card {lat * 1000:+6.0f} ms (audio) from the {how:<7} pause {s.pause:.2f} s  "
                       f"{s.key}: {s.recognized!r} <- {text!r}")
+                if how == "final":  # why not sooner: what the partials of that segment said
+                    said = [u.text for _, u in log.heard if u.segment == segment and not u.final]
+                    print(f"      its last partials: {said[-3:]!r}")
             for s, w in m["withdrawn_detail"]:
                 print(f"[{ch}] withdrawn {w.kind} {w.key} (final shows {w.replaced_by or 'nothing'}, shown "
                       f"{w.shown_for:.2f} s) in {s.key if s else '?'}: {s.recognized if s else ''!r}")
