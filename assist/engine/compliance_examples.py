@@ -4,9 +4,11 @@ Every pattern rule's trigger examples (``examples.trigger`` in ``kb/rules``) are
 what must not be said; compliant exemplars are the rules' pass examples, the script lines, the
 FAQ answers (sentence by sentence) and ``kb/compliant_lines.yaml`` (ordinary things agents
 say). A line is flagged for a rule when its nearest trigger example (cosine of sentence
-vectors) beats its nearest compliant exemplar by ``MARGIN``. So a team lead teaches a rule a
-new phrasing by adding one sentence to its examples, and un-flags a look-alike compliant line
-the same way. Alone this cannot read negation well (我们不会上门 sits next to 我们会上门), so
+vectors) beats its nearest compliant exemplar by ``MARGIN`` (or, for a line near several
+trigger examples, by the mean of each side's ``TOP_K`` nearest: see the constants). So a team
+lead teaches a rule a new phrasing by adding one sentence to its examples, and un-flags a
+look-alike compliant line the same way. Alone this cannot read negation well (我们不会上门
+sits next to 我们会上门), so
 ``assist.engine.compliance`` fuses it with the regex rules and vetoes its hits on an explicit
 pass pattern or a protective negation.
 
@@ -31,6 +33,18 @@ from assist.zh.text import compact
 # (eval/compliance_tuning, tests/engine/data/compliance_heldout.jsonl, the shared dev set)
 # with the patterns on, see /work/notes/issue-9-13-rules.md for the sweep.
 MARGIN = 0.0  # nearest trigger minus nearest compliant exemplar, in cosine: the trigger must be nearer
+# Issue 9, third round: a second way to flag, by the mean cosine of the TOP_K nearest exemplars
+# of each side. A recognizer's homophone errors (拘留 -> 拘你, 派出所 -> 派 所) leave a line near
+# several trigger examples of its kind but often a hair nearer to one ordinary sentence; the
+# means see the several. It needs the nearest compliant exemplar to lead by less than
+# NEAREST_SLACK, so one compliant sentence a team lead adds (a paraphrase of the line) still
+# un-flags it on its own, as one trigger example flags it. Chosen on the tuning pool
+# (eval/compliance_tuning, compliance_fresh, compliance_fresh2, robust_*, tuning3, the shared dev
+# set and their 20 % CER copies): clean P/R 0.984/0.958 -> 0.984/0.981, at 20 % CER
+# 0.940/0.890 -> 0.922/0.937.
+TOP_K = 3
+MEAN_MARGIN = -0.0025  # mean of the TOP_K nearest triggers minus that of the TOP_K nearest compliant
+NEAREST_SLACK = 0.01  # ... while the nearest compliant exemplar leads the nearest trigger by less than this
 MIN_CONTENT_CHARS = 5  # shorter lines (嗯 好的 / 对对对) are left to the patterns
 
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]+")
@@ -46,14 +60,20 @@ class ExampleVerdict:
     similarity: float
     compliant: str  # the compliant exemplar the line is most like
     compliant_similarity: float
+    trigger_mean: float = -1.0  # mean cosine of the TOP_K nearest trigger examples
+    compliant_mean: float = -1.0  # and of the TOP_K nearest compliant exemplars
 
     @property
     def margin(self) -> float:
         return self.similarity - self.compliant_similarity
 
     @property
+    def mean_margin(self) -> float:
+        return self.trigger_mean - self.compliant_mean
+
+    @property
     def flagged(self) -> bool:
-        return self.margin > MARGIN
+        return self.margin > MARGIN or (self.mean_margin > MEAN_MARGIN and self.margin > -NEAREST_SLACK)
 
 
 def sentences(text: str) -> list[str]:
@@ -126,4 +146,11 @@ class ExampleDetector:
         return ExampleVerdict(
             rule_id=self.trigger_rules[i], example=self.trigger_texts[i], similarity=float(st[i]),
             compliant=self.compliant_texts[j] if j >= 0 else "",
-            compliant_similarity=float(sc[j]) if j >= 0 else -1.0)
+            compliant_similarity=float(sc[j]) if j >= 0 else -1.0,
+            trigger_mean=_top_mean(st), compliant_mean=_top_mean(sc) if len(sc) else -1.0)
+
+
+def _top_mean(scores: np.ndarray) -> float:
+    """Mean of the TOP_K largest scores (all of them when there are fewer)."""
+    k = min(TOP_K, len(scores))
+    return float(np.partition(scores, len(scores) - k)[len(scores) - k:].mean())

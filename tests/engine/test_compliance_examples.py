@@ -131,3 +131,19 @@ def test_shipped_kb_passes_its_own_audit(encoder):
 
     findings = audit_kb(load_kb(), CachedEncoder(encoder, default_cache()))
     assert findings == [], "\n".join(map(str, findings))
+
+
+def test_verdict_flags_by_the_nearest_or_by_several_near_triggers():
+    """Flagged when the nearest trigger beats the nearest compliant exemplar, or when the line
+    sits nearer to several trigger examples than to as many compliant ones (a garbled line)
+    while no single compliant sentence clearly claims it (a team lead's one pass example still
+    un-flags a line)."""
+    from assist.engine.compliance_examples import NEAREST_SLACK, ExampleVerdict
+
+    def verdict(nearest_t, nearest_c, mean_t, mean_c):
+        return ExampleVerdict("r", "t", nearest_t, "c", nearest_c, trigger_mean=mean_t, compliant_mean=mean_c)
+
+    assert verdict(0.92, 0.91, 0.85, 0.90).flagged  # the nearest decides on its own
+    assert verdict(0.91, 0.915, 0.90, 0.88).flagged  # several triggers near, one compliant a hair nearer
+    assert not verdict(0.91, 0.915, 0.87, 0.88).flagged  # ... but not nearer than the compliant ones
+    assert not verdict(0.90, 0.90 + NEAREST_SLACK + 0.005, 0.90, 0.85).flagged  # one close pass example rules
