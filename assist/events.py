@@ -223,6 +223,10 @@ class DeviceProblem:
     message: str
     fix: str = ""
     recovered: bool = False
+    # What happened, for views that word it themselves: "lost" (the device stopped delivering:
+    # unplugged, or its server went away; ``recovered`` when it is back), "" for anything else.
+    kind: str = ""
+    device: str = ""  # the device's name as the system lists it, when known
 
 
 @dataclass(frozen=True)

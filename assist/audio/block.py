@@ -3,7 +3,7 @@
 A block is one short stretch (about 100 ms) of mono 16-bit samples from one
 channel, stamped with the call time of its first sample. Sources put blocks on
 a bounded ``queue.Queue``; ``END`` on the queue means the source is finished,
-``FLUSH`` that listening paused: what was heard so far becomes a final now.
+``FLUSH`` that listening paused or the device went: what was heard so far becomes a final now.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ END = _End()
 
 
 class _Flush:
-    """Sentinel type: close what was heard so far as a final (listening was paused); the source goes on."""
+    """Sentinel type: close what was heard so far as a final (listening paused, device lost); the source goes on."""
 
     def __repr__(self) -> str:
         return "FLUSH"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from assist.audio import devices
-from assist.audio.block import BLOCK_SECONDS, AudioBlock
+from assist.audio.block import BLOCK_SECONDS, FLUSH, AudioBlock
 from assist.events import SPEAKER_LABELS, AudioGap, DeviceProblem, Speaker
 
 _open_streams = 0  # streams open in this process; a PortAudio rescan would kill them
@@ -196,10 +196,15 @@ class Capture:
         name = self.device_label
         self.stats.lost += 1
         self._close()
+        try:
+            # what this channel said up to the unplug becomes a final now, not when the device is back
+            self._out.put_nowait(FLUSH)
+        except queue.Full:
+            pass  # the recognizer is behind: the gap before the next block closes the words instead
         self._publish(DeviceProblem(self.channel,
                                     f"{SPEAKER_LABELS.get(self.channel, self.channel)}的输入 {name!r} 没有声音了"
                                     "（拔掉或换了设备？），通话继续",
-                                    fix="请把设备插回去，收音会自动恢复"))
+                                    fix="请把设备插回去，收音会自动恢复", kind="lost", device=name))
         while not self._stop.wait(self._retry):
             try:
                 self._open()
@@ -218,7 +223,7 @@ class Capture:
             self._publish(AudioGap(self.channel, lost_at, self._next_t, reason=f"输入 {name!r} 断开"))
             self._publish(DeviceProblem(self.channel, f"{SPEAKER_LABELS.get(self.channel, self.channel)}的输入 "
                                                       f"{self.device_label!r} 恢复了",
-                                        recovered=True))
+                                        recovered=True, kind="lost", device=self.device_label))
             return
         # the call ended while the device was still away: record the gap up to now
         self._publish(AudioGap(self.channel, lost_at, max(lost_at, self._call_time()),

@@ -22,9 +22,9 @@ from assist.events import SPEAKERS, AssistResult, Utterance
 
 def register(sub) -> None:
     p = sub.add_parser("analyze", help="用助手引擎分析一份 JSON Lines 通话文字稿，逐行输出 JSON")
-    p.add_argument("transcript", help='每行一个 JSON：{"speaker": "agent|customer|unknown", "text": …, "start": 秒, "end": 秒}；用 - 从标准输入读')
-    p.add_argument("--playbook", help="话术编号（默认：按通话内容自动判断）")
-    p.add_argument("--started-at", metavar="ISO", help="通话开始时间，用于催收时段规则（例如 2026-11-23T21:30）")
+    p.add_argument("transcript", metavar="文字稿", help='每行一个 JSON：{"speaker": "agent|customer|unknown", "text": …, "start": 秒, "end": 秒}；用 - 从标准输入读')
+    p.add_argument("--playbook", metavar="话术编号", help="话术编号（默认：按通话内容自动判断）")
+    p.add_argument("--started-at", metavar="时间", help="通话开始时间，用于催收时段规则（例如 2026-11-23T21:30）")
     p.add_argument("--post-call", action="store_true",
                    help="改为输出整通电话的通话后合规复查报告（一个 JSON 对象）")
     p.add_argument("--party", action="append", default=[], metavar="第几句:身份",

@@ -16,10 +16,10 @@ def register(sub) -> None:
                        description="用真实的引擎、记录库和侧边面板播放一通长江分期的示例通话。")
     add_kb_option(p)
     p.add_argument("--fast", action="store_true", help="不停顿地播放（几秒钟放完）")
-    p.add_argument("--speed", type=float, default=2.0, help="播放速度，1 = 实时（默认 2）")
-    p.add_argument("--screenshot", metavar="FILE", help="在通话中途把面板截图保存为 PNG")
-    p.add_argument("--quit-after", type=float, metavar="SECONDS", help="通话开始后这么多秒自动关闭（从通话开始算，不含加载知识库的时间）")
-    p.add_argument("--demo-file", metavar="FILE", help="另一通示例通话（JSON Lines 文件）")
+    p.add_argument("--speed", type=float, default=2.0, metavar="倍速", help="播放速度，1 = 实时（默认 2）")
+    p.add_argument("--screenshot", metavar="图片.png", help="在通话中途把面板截图保存为 PNG")
+    p.add_argument("--quit-after", type=float, metavar="秒数", help="通话开始后这么多秒自动关闭（从通话开始算，不含加载知识库的时间）")
+    p.add_argument("--demo-file", metavar="文件", help="另一通示例通话（JSON Lines 文件）")
     p.set_defaults(func=run_demo)
 
     p = sub.add_parser("browse", help="浏览和搜索知识库")
@@ -27,7 +27,7 @@ def register(sub) -> None:
     p.set_defaults(func=run_browse)
 
     p = sub.add_parser("review", help="回顾以往通话：文字稿、合规警告、总结、备注、导出")
-    p.add_argument("id", nargs="?", help="要打开的通话记录编号（或其唯一前缀）")
+    p.add_argument("id", nargs="?", metavar="会话编号", help="要打开的通话记录编号（或其唯一前缀）")
     p.set_defaults(func=run_review)
 
 

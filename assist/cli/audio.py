@@ -23,44 +23,44 @@ from assist.printable import printable
 
 def register(sub) -> None:
     p = sub.add_parser("devices", help="列出音频输入设备；用 --agent / --customer 按名称保存选择")
-    p.add_argument("--agent", metavar="NAME", help="把这个输入设为坐席麦克风")
-    p.add_argument("--customer", metavar="NAME", help="把这个输入设为客户声道（软电话的回环输出）")
+    p.add_argument("--agent", metavar="设备名", help="把这个输入设为坐席麦克风")
+    p.add_argument("--customer", metavar="设备名", help="把这个输入设为客户声道（软电话的回环输出）")
     p.set_defaults(func=cmd_devices)
 
     p = sub.add_parser("model", help="管理离线语音识别模型和句向量模型")
     msub = p.add_subparsers(dest="model_command", metavar="操作", required=True)
     d = msub.add_parser("download", help="下载并安装 vosk 语音模型（默认 vosk-model-small-cn-0.22）")
-    d.add_argument("name", nargs="?", default=None, metavar="NAME")
-    d.add_argument("--dest", metavar="DIR", help="安装目录（默认：ASSIST_MODELS_DIR 或用户数据目录）")
-    d.add_argument("--sha256", metavar="HEX", help="压缩包应有的 SHA-256（不一致则中止）")
-    d.add_argument("--url-base", metavar="URL", help="改从这个镜像下载（或设置 ASSIST_MODEL_URL_BASE）")
+    d.add_argument("name", nargs="?", default=None, metavar="模型名", help="要下载的模型（见 assist model list）")
+    d.add_argument("--dest", metavar="目录", help="安装目录（默认：ASSIST_MODELS_DIR 或用户数据目录）")
+    d.add_argument("--sha256", metavar="校验值", help="压缩包应有的 SHA-256（不一致则中止）")
+    d.add_argument("--url-base", metavar="网址", help="改从这个镜像下载（或设置 ASSIST_MODEL_URL_BASE）")
     d.set_defaults(func=cmd_model_download)
     d = msub.add_parser("list", help="列出已知和已安装的模型")
     d.set_defaults(func=cmd_model_list)
     d = msub.add_parser("path", help="显示将要使用的模型目录")
-    d.add_argument("name", nargs="?", default=None, metavar="NAME")
+    d.add_argument("name", nargs="?", default=None, metavar="模型名", help="模型名（默认：将要使用的模型）")
     d.set_defaults(func=cmd_model_path)
 
     p = sub.add_parser("replay", help="用助手处理一段通话录音（WAV：立体声左为坐席、右为客户）")
-    p.add_argument("file", metavar="FILE.wav")
-    p.add_argument("--speed", default="1", help="1 = 实时（默认），max = 尽快，或倍数如 2")
+    p.add_argument("file", metavar="录音.wav", help="通话录音（WAV 文件）")
+    p.add_argument("--speed", default="1", metavar="倍速", help="1 = 实时（默认），max = 尽快，或倍数如 2")
     _add_call_options(p)
     p.add_argument("--json", action="store_true", help="以 JSON Lines 输出事件，而不是实时画面")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("listen", help="实时收听通话，在终端里显示助手提示")
-    p.add_argument("--agent", metavar="DEV", help="坐席麦克风（设备名；默认：已保存的选择或系统默认）")
-    p.add_argument("--customer", metavar="DEV", help="传来客户声音的输入（软电话回环）")
+    p.add_argument("--agent", metavar="设备名", help="坐席麦克风（设备名；默认：已保存的选择或系统默认）")
+    p.add_argument("--customer", metavar="设备名", help="传来客户声音的输入（软电话回环）")
     p.add_argument("--mixed", action="store_true", help="一个输入同时有双方声音（免提）：说话人记为“通话”")
     _add_call_options(p)
     p.set_defaults(func=cmd_listen)
 
 
 def _add_call_options(p) -> None:
-    p.add_argument("--playbook", metavar="ID", help="要跟随的话术（默认：按通话内容判断）")
-    p.add_argument("--db", metavar="PATH", help="通话记录库文件（默认：用户的 sessions.db）")
+    p.add_argument("--playbook", metavar="话术编号", help="要跟随的话术（默认：按通话内容判断）")
+    p.add_argument("--db", metavar="文件", help="通话记录库文件（默认：用户的 sessions.db）")
     p.add_argument("--no-store", action="store_true", help="不保存这通电话的记录")
-    p.add_argument("--model", metavar="DIR", help="vosk 模型目录（默认：ASSIST_MODEL、配置或已安装的模型）")
+    p.add_argument("--model", metavar="目录", help="vosk 模型目录（默认：ASSIST_MODEL、配置或已安装的模型）")
     add_kb_option(p)
 
 

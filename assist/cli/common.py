@@ -9,7 +9,7 @@ class UsageError(AssistError):
 
 
 def add_kb_option(parser) -> None:
-    parser.add_argument("--kb", metavar="DIR", help="知识库目录（默认：ASSIST_KB 或自带的知识库）")
+    parser.add_argument("--kb", metavar="目录", help="知识库目录（默认：ASSIST_KB 或自带的知识库）")
 
 
 def open_kb(args):

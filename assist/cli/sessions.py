@@ -30,45 +30,46 @@ _STATUS_SHOWN = {"interrupted": "[yellow]中断[/]", "open": "[green]录制中[/
 def register(sub) -> None:
     p = sub.add_parser("sessions", help="通话记录：列出、查看、备注、导出、删除、清理、恢复、换密钥、审计")
     _add_db_option(p, default=None)
-    ssub = p.add_subparsers(dest="sessions_command", metavar="ACTION", required=True)
+    ssub = p.add_subparsers(dest="sessions_command", metavar="操作", required=True)
 
     a = ssub.add_parser("list", help="通话记录，最新的在前")
-    a.add_argument("--limit", type=int, default=20, help="显示多少条（默认 20）")
-    a.add_argument("--offset", type=int, default=0, help="跳过最新的若干条")
+    a.add_argument("--limit", type=int, default=20, metavar="条数", help="显示多少条（默认 20）")
+    a.add_argument("--offset", type=int, default=0, metavar="条数", help="跳过最新的若干条")
     _add_db_option(a)
     a.set_defaults(func=cmd_list)
 
     a = ssub.add_parser("show", help="带警告的通话文字记录和摘要")
-    a.add_argument("id", metavar="ID", help="会话编号或其唯一前缀")
+    a.add_argument("id", metavar="会话编号", help="会话编号或其唯一前缀")
     a.add_argument("--unmask", action="store_true", help="按原样显示证件号、手机号")
     _add_db_option(a)
     add_kb_option(a)
     a.set_defaults(func=cmd_show)
 
     a = ssub.add_parser("notes", help="查看或修改会话备注")
-    a.add_argument("id", metavar="ID")
-    a.add_argument("text", nargs="?", metavar="TEXT", help="新的备注（'-' 表示从标准输入读取）")
+    a.add_argument("id", metavar="会话编号", help="会话编号或其唯一前缀")
+    a.add_argument("text", nargs="?", metavar="备注", help="新的备注（'-' 表示从标准输入读取）")
     _add_db_option(a)
     a.set_defaults(func=cmd_notes)
 
     a = ssub.add_parser("export", help="导出为 markdown、json 或 csv")
-    a.add_argument("id", metavar="ID")
-    a.add_argument("--format", "-f", choices=("markdown", "json", "csv"), default="markdown")
+    a.add_argument("id", metavar="会话编号", help="会话编号或其唯一前缀")
+    a.add_argument("--format", "-f", choices=("markdown", "json", "csv"), default="markdown",
+                   help="导出格式：markdown（默认，可读的报告）、json（完整数据）或 csv（表格）")
     a.add_argument("--unmask", action="store_true", help="不遮盖证件号、手机号、卡号")
     a.add_argument("--no-bom", action="store_true", help="CSV 不加 UTF-8 BOM（默认加，Excel 才能正确显示中文）")
-    a.add_argument("-o", "--output", metavar="FILE", help="写入文件（仅本人可读）而不是标准输出")
+    a.add_argument("-o", "--output", metavar="文件", help="写入文件（仅本人可读）而不是标准输出")
     _add_db_option(a)
     add_kb_option(a)
     a.set_defaults(func=cmd_export)
 
     a = ssub.add_parser("delete", help="删除一个会话及其全部记录")
-    a.add_argument("id", metavar="ID")
+    a.add_argument("id", metavar="会话编号", help="会话编号或其唯一前缀")
     _add_yes_option(a)
     _add_db_option(a)
     a.set_defaults(func=cmd_delete)
 
     a = ssub.add_parser("purge", help="删除早于某个时间的会话")
-    a.add_argument("--older-than", required=True, metavar="AGE", help="如 90d（天）、12w（周）、48h（小时）")
+    a.add_argument("--older-than", required=True, metavar="时长", help="如 90d（天）、12w（周）、48h（小时）")
     a.add_argument("--dry-run", action="store_true", help="只列出会删除什么，不删除")
     _add_yes_option(a)
     _add_db_option(a)
@@ -82,7 +83,7 @@ def register(sub) -> None:
     a.set_defaults(func=cmd_retention)
 
     a = ssub.add_parser("recover", help="从损坏后被移开的旧记录库中救回还能读出的记录")
-    a.add_argument("file", nargs="?", metavar="FILE", help="损坏的文件（默认：记录库旁最新的 .corrupt- 文件）")
+    a.add_argument("file", nargs="?", metavar="文件", help="损坏的文件（默认：记录库旁最新的 .corrupt- 文件）")
     _add_db_option(a)
     a.set_defaults(func=cmd_recover)
 
@@ -94,14 +95,14 @@ def register(sub) -> None:
     a = ssub.add_parser("key", help="加密密钥：status 查看，list 列出各密钥及需要它的文件，export 备份给团队主管，"
                                     "import 导入备份，retire 停用不再需要的旧密钥")
     a.add_argument("key_action", choices=("status", "list", "export", "import", "retire"),
-                   metavar="status|list|export|import|retire")
-    a.add_argument("file", nargs="?", metavar="FILE", help="export 写入的文件 / import 读取的文件")
+                   metavar="status|list|export|import|retire", help="要做的事（见上）")
+    a.add_argument("file", nargs="?", metavar="文件", help="export 写入的文件 / import 读取的文件")
     a.add_argument("--yes", "-y", action="store_true", help="retire 时不再询问")
     _add_db_option(a)
     a.set_defaults(func=cmd_key)
 
     a = ssub.add_parser("audit", help="审计记录：谁在何时导出、删除、清理、恢复、换密钥")
-    a.add_argument("--limit", type=int, default=50, help="显示多少条（默认 50）")
+    a.add_argument("--limit", type=int, default=50, metavar="条数", help="显示多少条（默认 50）")
     _add_db_option(a)
     a.set_defaults(func=cmd_audit)
 
@@ -112,7 +113,7 @@ def _add_yes_option(p) -> None:
 
 def _add_db_option(p, default=argparse.SUPPRESS) -> None:
     # on the group and on each action, so `sessions --db X list` and `sessions list --db X` both work
-    p.add_argument("--db", metavar="PATH", default=default,
+    p.add_argument("--db", metavar="文件", default=default,
                    help="通话记录库文件（默认：ASSIST_DATA_DIR 或本账户的 sessions.db）")
     p.add_argument("--demo", action="store_true", default=default if default is argparse.SUPPRESS else False,
                    help="演示记录库（demo-sessions.db）：assist demo 的演示通话")

@@ -431,7 +431,9 @@ class CallController(QObject):
         try:
             listener = live_source(call)
         except ImportError as e:
-            self.panel.show_problem("model", f"实时收音模块不可用：{e}", "可以先播放演示通话看看效果。", DEMO_OFFER)
+            missing = f"（缺少 {e.name}）" if e.name else ""
+            self.panel.show_problem("model", f"实时收音所需的组件没有装好{missing}",
+                                    "重新安装本软件可恢复；现在可以先播放演示通话看看效果。", DEMO_OFFER)
             self._prepare_spare()
             return False
         except AssistError as e:  # the saved settings cannot be read
@@ -458,7 +460,9 @@ class CallController(QObject):
         except Exception as e:  # anything else: a banner, never a crash
             log.warning("live call could not start: %s", e)
             fix = getattr(e, "fix", "") or "运行 assist devices 检查耳机和输入设备，然后重试。"
-            self.live_failed.emit("device", f"无法开始收音：{getattr(e, 'message', e)}", fix)
+            from assist.ui.error_words import problem_text
+
+            self.live_failed.emit("device", f"无法开始收音：{problem_text(e)}", fix)
 
     def _on_live_failed(self, kind: str, message: str, fix: str) -> None:
         ended = self.call is not None and self.call.started_at is not None
@@ -605,7 +609,15 @@ def run_panel(kb_dir: str | None = None) -> int:
     ctl = CallController(panel, kb_dir=kb_dir, after_paint=True)
     app.aboutToQuit.connect(ctl.shutdown)
     _show_docked(panel)
+    # show/hide and pause from any window where the platform allows; after the first paint (X round trips)
+    QTimer.singleShot(300, lambda: _install_global_hotkeys(panel))
     return app.exec()
+
+
+def _install_global_hotkeys(panel: Panel) -> None:
+    from assist.ui.global_hotkeys import install_global_hotkeys
+
+    install_global_hotkeys(panel)
 
 
 def run_demo(kb_dir: str | None = None, *, fast: bool = False, speed: float = 2.0,

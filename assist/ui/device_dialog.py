@@ -14,6 +14,8 @@ only emit signals) from their workers.
 """
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from assist.config import ConfigError, load_config, save_config
 
+log = logging.getLogger(__name__)
 DEFAULT = "（系统默认）"
 NONE = "（不用：只有一路声音）"
 
@@ -58,7 +61,10 @@ class DeviceDialog(QDialog):
             names = [d.name for d in list_inputs()]
         except Exception as e:  # no PortAudio, no sound server: say so, keep the dialog usable
             names = []
-            self.problem.setText(f"找不到音频输入设备：{getattr(e, 'message', e)}\n"
+            # our own errors are Chinese; PortAudio's own text is English and goes to the log only
+            detail = getattr(e, "message", None) or "音频系统没有响应"
+            log.warning("no input devices: %s", e)
+            self.problem.setText(f"找不到音频输入设备：{detail}\n"
                                  "怎么办：插好耳机，确认系统声音设置里能看到它，再打开这里。")
             self.problem.show()
         try:

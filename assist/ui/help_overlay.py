@@ -3,8 +3,9 @@
 Agents keep their hands on the keyboard and their eyes on the softphone: every
 panel action has a key. ``SHORTCUTS`` is the one table the panel binds and the
 overlay shows, so the two cannot disagree. The shortcuts work while any assist
-window has the focus (Qt application shortcuts); a system-wide hotkey is not
-offered (see the README). GUI thread only.
+window has the focus (Qt application shortcuts); the system-wide hotkeys
+(``global_hotkeys``) are listed here too once the panel knows whether it got them.
+GUI thread only.
 """
 from __future__ import annotations
 
@@ -59,8 +60,16 @@ class HelpOverlay(QFrame):
             grid.addWidget(d, row, 1)
             self.rows.append((key_text(keys), DESCRIPTIONS[name]))
         grid.setColumnStretch(1, 1)
-        note = QLabel("快捷键在坐席助手的任一窗口处于前台时有效。", objectName="muted")
+        note = QLabel("以上快捷键在坐席助手的任一窗口处于前台时有效。", objectName="muted")
         note.setWordWrap(True)
+        self.global_title = QLabel("全局快捷键", objectName="warningTitle")
+        self.global_grid = QGridLayout()
+        self.global_grid.setVerticalSpacing(6)
+        self.global_grid.setColumnStretch(1, 1)
+        self.global_note = QLabel(objectName="muted")
+        self.global_note.setWordWrap(True)
+        self.global_title.hide()
+        self.global_note.hide()
         close = QPushButton("关闭（Esc）")
         close.clicked.connect(self.hide)
         lay = QVBoxLayout(self)
@@ -68,8 +77,25 @@ class HelpOverlay(QFrame):
         lay.addWidget(title)
         lay.addLayout(grid)
         lay.addWidget(note)
+        lay.addWidget(self.global_title)
+        lay.addLayout(self.global_grid)
+        lay.addWidget(self.global_note)
         lay.addStretch(1)
         lay.addWidget(close)
+
+    def set_global_hotkeys(self, grabbed: dict[str, str], problem: str) -> None:
+        """List the system-wide hotkeys the panel holds (name -> keys), and why others are missing."""
+        from assist.ui.global_hotkeys import GLOBAL_DESCRIPTIONS
+
+        for row, (name, keys) in enumerate(grabbed.items()):
+            k, d = QLabel(f"<b>{key_text(keys)}</b>"), QLabel(GLOBAL_DESCRIPTIONS.get(name, name))
+            d.setWordWrap(True)
+            self.global_grid.addWidget(k, row, 0, Qt.AlignmentFlag.AlignTop)
+            self.global_grid.addWidget(d, row, 1)
+            self.rows.append((key_text(keys), GLOBAL_DESCRIPTIONS.get(name, name)))
+        self.global_note.setText(problem)
+        self.global_title.setVisible(bool(grabbed or problem))
+        self.global_note.setVisible(bool(problem))
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.hide()

@@ -49,6 +49,7 @@ from assist.ui.alert_throttle import AlertThrottle
 from assist.ui.cards import SuggestionCards
 from assist.ui.help_overlay import SHORTCUTS, HelpOverlay
 from assist.ui.case_id_edit import CaseIdEdit
+from assist.ui.device_words import DEVICES_MENU_TEXT, device_lost_text
 from assist.ui.party_bar import PartyBar
 from assist.ui.stepper import StageStepper
 from assist.ui.summary_card import SummaryCard
@@ -174,7 +175,7 @@ class Panel(QWidget):
         self.top_button.toggled.connect(self.set_on_top)
         self.dock_button = menu.addAction("停靠到屏幕右侧", self.dock_right)
         self.agent_action = menu.addAction("坐席工号…", self.ask_agent_id)
-        self.devices_action = menu.addAction("选择耳机和软电话输出…", self.choose_devices)
+        self.devices_action = menu.addAction(f"{DEVICES_MENU_TEXT}…", self.choose_devices)
         menu.addSeparator()
         self.review_button = menu.addAction("回顾以往通话", self.review_requested.emit)
         self.help_action = menu.addAction("快捷键一览（F1）", self.show_help)
@@ -382,6 +383,15 @@ class Panel(QWidget):
 
     def toggle_pause(self) -> None:
         self.pause_requested.emit()
+
+    def toggle_shown(self) -> None:
+        """The global show/hide hotkey: out of the way, or back on top with the focus."""
+        if self.isVisible() and not self.isMinimized():
+            self.hide()
+            return
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
 
     def show_help(self) -> None:
         self.help_overlay.setParent(self)
@@ -654,13 +664,18 @@ class Panel(QWidget):
         if evt.recovered:
             self.notice.dismiss("device")
             return
-        # Say which device went (by its name), and that the other channel goes on.
-        name = self._device_names.get(evt.channel) if evt.channel else None
+        name = evt.device or (self._device_names.get(evt.channel) if evt.channel else None) or ""
+        if evt.kind == "lost" and evt.channel:
+            message, fix = device_lost_text(evt.channel, name, self._device_names)
+            self.notice.show_problem("device", message, fix)
+            return
+        # Anything else the capture side reports (overflow, recognition trouble): its own Chinese
+        # message, with which channel and device, and that the other channel goes on.
         where = f"（{SPEAKER_LABELS.get(evt.channel, '通话')}声道{f'「{name}」' if name else ''}）" if evt.channel else ""
         others = [SPEAKER_LABELS[c] for c in self._device_names if c != evt.channel and c in SPEAKER_LABELS]
         goes_on = f"通话继续，{'、'.join(others)}声道照常识别。" if others and self.live else ""
         self.notice.show_problem("device", f"音频设备问题{where}：{evt.message}",
-                                 goes_on + (evt.fix or "检查耳机是否插好，或运行 assist devices 选择设备。"))
+                                 goes_on + (evt.fix or f"检查耳机是否插好，或在“更多 → {DEVICES_MENU_TEXT}”里选择设备。"))
 
     def on_store_problem(self, evt: StoreProblem) -> None:
         if evt.recovered:

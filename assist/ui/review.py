@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assist.ui.error_words import problem_text
 from assist.ui.post_call_view import post_call_html
 from assist.ui.review_filters import SessionFilter, WeekRow, rollup_csv, weekly_rollup
 from assist.ui.theme import SPEAKER_LABELS
@@ -77,8 +78,8 @@ def _export_problem(e: BaseException) -> str:
     if isinstance(e, driver.OperationalError) and driver.is_busy(e):
         return "记录库正被其他程序占用，无法记下这次导出（导出必须先记入审计记录）；请关闭占用它的程序后再导出"
     if isinstance(e, OSError):
-        return f"无法写入文件（{e.strerror or e}）；换一个可写的位置再试"
-    return f"{e}；换一个可写的位置再试"
+        return f"{problem_text(e)}，文件写不进去；换一个可写的位置再试"
+    return f"{problem_text(e)}；换一个可写的位置再试"
 
 
 class ReviewWindow(QWidget):
@@ -236,7 +237,7 @@ class ReviewWindow(QWidget):
             self.all_sessions = self.store.list_sessions(limit=5000)
             self.sessions = self.current_filter().select(self.store, self.all_sessions)
         except Exception as e:  # a store problem is shown, never a crash
-            self.notice.show_problem("store", f"读取通话列表失败：{e}", "稍后点“刷新”重试。")
+            self.notice.show_problem("store", f"读取通话列表失败：{problem_text(e)}", "稍后点“刷新”重试。")
             return
         self.filter_count.setText(f"{len(self.sessions)} / {len(self.all_sessions)} 次通话")
         self.table.blockSignals(True)
@@ -297,7 +298,7 @@ class ReviewWindow(QWidget):
             bundle = self.store.bundle(sid)
             summary = self.store.summary(sid, kb=self.kb)
         except Exception as e:
-            self.notice.show_problem("store", f"无法打开这次通话：{e}", "在左侧列表里选择一次通话。")
+            self.notice.show_problem("store", f"无法打开这次通话：{problem_text(e)}", "在左侧列表里选择一次通话。")
             return False
         self.notice.dismiss("store")
         self.session_id = sid
@@ -560,6 +561,6 @@ class RollupView(QWidget):
         try:
             self.export_to(path)
         except OSError as e:
-            self.state.setText(f"导出失败：{e}（换一个可写的位置再试）")
+            self.state.setText(f"导出失败：{problem_text(e)}（换一个可写的位置再试）")
             return
         self.state.setText(f"已导出到 {path}")

@@ -207,3 +207,53 @@ def isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("ASSIST_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("ASSIST_MODEL", raising=False)
     monkeypatch.delenv("ASSIST_MODEL_URL_BASE", raising=False)
+
+
+class PrivatePulse:
+    """A PulseAudio server of this test's own (its socket in a tmp dir): stopping it is a real unplug."""
+
+    def __init__(self, runtime, sink: str = "lostsink"):
+        self.runtime = runtime
+        self.sink = sink
+        self.proc = None
+
+    @property
+    def server(self) -> str:
+        return f"unix:{self.runtime}/native"
+
+    def start(self):
+        env = dict(os.environ, PULSE_RUNTIME_PATH=str(self.runtime))
+        self.proc = subprocess.Popen(
+            ["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no",
+             f"--load=module-null-sink sink_name={self.sink}",
+             f"--load=module-native-protocol-unix socket={self.runtime}/native"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            ok = subprocess.run(["pactl", "list", "short", "sources"], capture_output=True, text=True,
+                                env=dict(os.environ, PULSE_SERVER=self.server))
+            if f"{self.sink}.monitor" in ok.stdout:
+                return
+            time.sleep(0.05)
+        raise AssertionError("private PulseAudio did not start")
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture
+def make_private_pulse():
+    """make(runtime_dir, sink="lostsink") -> a started PrivatePulse; every one is stopped at teardown."""
+    made: list[PrivatePulse] = []
+
+    def make(runtime, sink: str = "lostsink") -> PrivatePulse:
+        server = PrivatePulse(runtime, sink)
+        server.start()
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.stop()

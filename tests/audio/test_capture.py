@@ -1,10 +1,8 @@
 """Real capture through PortAudio from a PulseAudio null sink's monitor, into the full pipeline."""
 from __future__ import annotations
 
-import os
 import queue
 import re
-import subprocess
 import time
 
 import numpy as np
@@ -55,39 +53,9 @@ def test_live_speech_comes_out_of_the_pipeline(pulse, player, speech, ko_model_p
     assert s["device"] == "pulse" and s["blocks"] > 20 and s["dropped"] == 0 and s["lost"] == 0
 
 
-class PrivatePulse:
-    """A PulseAudio server of this test's own (its socket in a tmp dir): stopping it is a real unplug."""
-
-    def __init__(self, runtime):
-        self.runtime = runtime
-        self.proc = None
-
-    def start(self):
-        env = dict(os.environ, PULSE_RUNTIME_PATH=str(self.runtime))
-        self.proc = subprocess.Popen(
-            ["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no",
-             "--load=module-null-sink sink_name=lostsink",
-             f"--load=module-native-protocol-unix socket={self.runtime}/native"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            ok = subprocess.run(["pactl", "list", "short", "sources"], capture_output=True, text=True,
-                                env=dict(os.environ, PULSE_SERVER=f"unix:{self.runtime}/native"))
-            if "lostsink.monitor" in ok.stdout:
-                return
-            time.sleep(0.05)
-        raise AssertionError("private PulseAudio did not start")
-
-    def stop(self):
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
-
-
 @pytest.fixture
-def private_pulse(pulse, tmp_path, monkeypatch):
-    server = PrivatePulse(tmp_path)
-    server.start()
+def private_pulse(pulse, tmp_path, monkeypatch, make_private_pulse):
+    server = make_private_pulse(tmp_path)
     # libpulse reads these at every stream open, so reopening finds the server again
     monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path}/native")
     monkeypatch.setenv("PULSE_SOURCE", "lostsink.monitor")

@@ -47,6 +47,9 @@ def texts(root: QWidget) -> list[tuple[str, str]]:
         if w.isWindow():
             add(w.windowTitle(), "[title]")
         add(w.toolTip(), "[tip]")
+        for a in w.actions():  # menu entries (the panel's 更多 menu) and widget actions
+            add(a.text(), "[action]")
+            add(a.toolTip() if a.toolTip() != a.text().replace("&", "") else "", "[action tip]")
         if isinstance(w, QLabel):
             add(w.text())
         elif isinstance(w, QAbstractButton):
@@ -157,3 +160,60 @@ def test_qt_dialog_buttons_are_chinese(qapp):
                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
     assert {b.text() for b in box.buttons()} == {"是(&Y)", "否(&N)"}
     box.deleteLater()
+
+
+def test_panel_menus_notices_and_shortcut_list(qtbot, panel):
+    """What the panel words itself beyond a call: its menu, a lost device on each channel, the global
+    hotkeys' notice and the shortcut list (F1) with them."""
+    from assist.events import CallStarted, DeviceProblem
+    from assist.ui.global_hotkeys import install_global_hotkeys
+
+    assert panel.menu_button.menu().actions()  # the 更多 menu is walked through the button's menu
+    assert any(where.endswith("[action]") for where, _ in texts(panel))
+    _check(panel)
+    panel.on_call_started(CallStarted("s1", None, 0.0, devices={"agent": "USB Headset", "customer": "Loopback"}))
+    for channel, device in (("agent", "USB Headset"), ("customer", "Loopback")):
+        panel.on_device_problem(DeviceProblem(channel, "lost", kind="lost", device=device))
+        assert panel.notice.isVisible() and f"「{device}」" in panel.notice.message.toolTip()
+        for where, text in texts(panel.notice):
+            bad = [w for w in WORD.findall(TAG.sub(" ", text.replace(device, ""))) if not allowed(w)]
+            assert not bad, (where, text)
+        panel.on_device_problem(DeviceProblem(channel, "back", kind="lost", device=device, recovered=True))
+        assert not panel.notice.isVisible()
+    install_global_hotkeys(panel, platform="wayland")  # the notice where global keys cannot be had
+    assert panel.notice.isVisible()
+    panel.show_help()
+    assert panel.help_overlay.global_note.text()
+    bad = [(where, w, text) for where, text in texts(panel)
+           for w in WORD.findall(KEY_COMBO.sub(" ", TAG.sub(" ", text.replace("USB Headset", "").replace("Loopback", ""))))
+           if not allowed(w) and w != "Wayland"]  # (device names are the system's; Wayland is a name)
+    assert not bad, bad
+
+
+def test_device_dialog(qtbot):
+    """The device picker's own words (device names are the system's and may be Latin)."""
+    from assist.ui.device_dialog import DeviceDialog
+
+    class Device:
+        def __init__(self, name):
+            self.name = name
+
+    names = ["USB Headset: Audio (hw:1,0)", "pulse"]
+    dlg = DeviceDialog(list_inputs=lambda: [Device(n) for n in names], probe_levels=False)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    found = [(where, text) for where, text in texts(dlg)]
+    assert any("选择耳机" in text for _, text in found)
+    for where, text in found:
+        for n in names:
+            text = text.replace(n, "")
+        bad = [w for w in WORD.findall(TAG.sub(" ", text)) if not allowed(w)]
+        assert not bad, (where, text)
+
+    def broken():
+        raise OSError("PortAudio library not found")
+
+    dlg2 = DeviceDialog(list_inputs=broken, probe_levels=False)  # no audio system: said in Chinese
+    qtbot.addWidget(dlg2)
+    assert "找不到音频输入设备" in dlg2.problem.text()
+    _check(dlg2)
