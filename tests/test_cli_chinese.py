@@ -44,9 +44,10 @@ def _parsers(parser, path=("assist",)):
 
 
 # Latin a help text may keep besides command and option names and choices (all typed by the user):
-# names of formats and products, example values the user types (90d, 征xin, max), a model's name.
+# names of formats and products, example values the user types (90d, 征xin, max), a model's name, the
+# panel's keys (F1-F12).
 HELP_ALLOWED = ("lines", "markdown", "bom", "excel", "png", "sha", "max", "d", "h", "w", "xin", "zq", "huankuan",
-                "t21", "corrupt", "cn", "small", "model")
+                "t21", "corrupt", "cn", "small", "model", *(f"f{n}" for n in range(1, 13)))
 
 
 def test_every_help_page_placeholder_and_word_is_chinese(latin_words):
