@@ -94,7 +94,7 @@ _FAMILY_SPEAKS = _rx(f"^(我|我们家)({_FAMILY}){_TA}?(不在|出去|上班|�
 _WORKPLACE = _rx("(这里|这边|这儿|我们这)是(.{0,8})(公司|单位|前台|办公室|门店|厂|车间)",
                  "(我们|这是)(公司|单位)(的)?(电话|座机|前台)", f"{_TA}(去|在)(开会|出差)(了|呢)?$",
                  f"(我们|我跟{_TA}|我和{_TA}|咱们)(是)?(在)?(一个|同一个|一家|一起)(科室|部门|单位|公司|厂|办公室|组|车间|店|上班)",
-                 "(办公室|科室|单位|公司|部门|车间)的?(座机|电话|固话|分机)",
+                 "(办公室|科室|单位|公司|部门|车间)的?(座机|电话|固话|分机)", "(一个|同一个)(科室|部门|办公室|车间)的",
                  "^(公司|单位)前台")
 _WRONG_NUMBER = _rx(
     "打错(了|电话)?", "找错(人)?了", "不认识(这个人|他|她|它|你说的|你要找的|这人|叫)?",
@@ -166,6 +166,7 @@ _PINYIN: tuple[tuple[str, str, re.Pattern], ...] = (
         rf"\bwo si {_PTA} (de )?({_folded(words)})\b|\b{_PTA} si wo (de )?({_folded(words)})\b"
         rf"|^(wo )?si {_PTA} (de )?({_folded(words, 2)})\b")))
       for rel, words in (("family", _FAMILY), ("colleague", _COLLEAGUE), ("friend", _FRIEND))),
+    ("third_party", "colleague", re.compile(r"\bban gong si\b(?! de (si|ren))|\b(yi|tong yi) ge (ke si|bu men|ban gong si)( de)?\b")),
     ("third_party", "other", re.compile(rf"\bwo bu si {_PTA}\b|^{_PTA} bu zai\b|\bbu si ben ren\b"
                                         rf"|\b{_PTA}( [a-z]+){{0,2}} (da gong|cu cai)\b")),
     ("debtor", "", re.compile(r"\bwo (jiu|qiu|xiu) si\b(?! {_PTA})|\bjiu si wo\b|\bwo ben ren\b|(?<!bu )\bsi ben ren\b"
@@ -183,8 +184,10 @@ _PINYIN_LOOSE = tuple(
 _PINYIN_EVASIVE = re.compile(rf"^(li )?(si )?sui (a|ya)\b|\b(li )?zao {_PTA} (gan( ma| sa| sen me)?|you sa si|sa si|you sen me si)\b")
 # 是我 heard as 思我 / 时我: only as the short answer to the identity question (one garbled syllable
 # allowed before it), like a bare 对; 那事我管不着 said later is no answer
-_PINYIN_YES = re.compile(r"^([a-z]+ )?(dui |en |jiu )?si wo\b(?! men| bu| mei| ye)(?!( [a-z]+){6})"
-                         r"|^(si de|dui de|dui dui|dui|en)( wo si| si wo| wo)?( a| ya| la)?$")
+_PINYIN_YES = re.compile(r"^([a-z]+ )?(dui |tui |en |jiu )?si wo\b(?! men| bu| mei| ye)(?!( [a-z]+){10})"
+                         r"|^(si de|dui de|dui dui|dui|tui|en)( wo si| si wo| wo)?( sen me si| sa si| li suo)?( a| ya| la)?$")
+# 不是 … heard through errors, as the first words of the answer (not 不是不想还 / 不是我不还)
+_PINYIN_NO = re.compile(r"^(bu si|bu dui)\b(?! (bu|mei|wo bu|wo mei|wo de))")
 # the agent's identity question heard through errors (请问是韩梅女士吗 -> 请问是航梅律笨任吗 / 您好 士范丽女士吗)
 _PINYIN_QUESTION = re.compile(r"(xian sen|lv si|lu si|xiao jie|ben ren|ji zu)( [a-z]+){0,2} (ma|me|ba)$|\bqin wen (lin |li )?si\b")
 # 你好 是周敏吗, misheard as 你好 是周敏马: 是 + a name + 吗, the whole line; not 是这样吗 / 是真的吗
@@ -231,11 +234,15 @@ def _clean(text: str) -> str:
 IDENTITY_QUESTION_MAX_CHARS = 24
 _QUESTION_FORM = re.compile("(吗|么|嘛|吧|呢|马|麻)$|请问|是不是|对吧|是吧|对不对")
 # the name the agent asks for: 请问是廖文斌先生吗 / 找一下王芳女士 / 是吕斌家吗 (two or three characters)
-_ASKED_NAME = re.compile("(?:请问(?:您|你)?是|是|找一下|找|联系)([\u4e00-\u9fff]{2,3}?)(?:家)?(?:先生|女士|小姐|本人|吗|么|嘛|在吗|在家吗)")
+_ASKED_NAME = re.compile("(?:请问(?:您|你)?是|是|找一下|找|联系)([\u4e00-\u9fff]{2,3}?)(?:家)?(?:先生|女士|小姐|本人|吗|么|嘛|在吗|在家吗|$)")
 _NOT_A_NAME = re.compile("^(您|你|他|她|我|这|那|哪|本人|机主|什么|不是|方便|现在|长江|分期|客服)")
 # the customer names themself with the asked-for name (已换成 @): 我就是@ / 对 是@ / 算了 我是@
 # (one character may stand between 我 and 是: 我就是, or 就 misheard as 酒 / 秋; never 不 or 没)
-_SELF_NAMED = re.compile("(^|我|对|嗯|就|算了|好吧|行吧|没错|是的)[^不没]?是@(?!的|家|他|她|们)|@就是我|我(就)?叫@")
+_SELF_NAMED = re.compile("(^|我|对|嗯|就|算了|好吧|行吧|没错|是的)[^不没他她它你您这那]?是@(?!的|家|他|她|们)|@就是我|我(就)?叫@")
+
+
+# the same heard through errors: 握式韩志刚 (我是), one garbled syllable before 是 allowed
+_PINYIN_SELF_NAMED = re.compile(r"(^|\b(wo|jiu|dui|tui|en|le|ba) )(?!(ta|da|ze|na|la|li) )([a-z]+ )?si zzz\b(?! de| jia)")
 
 
 def asked_name(agent_text: str) -> str:
@@ -283,7 +290,9 @@ def read_answer(text: str, *, after_question: bool, name: str = "") -> Reading |
         marked = _mark_name(t, name)
         if marked != t:
             reading = read_answer(marked.replace("@", "他"), after_question=after_question)
-            if _SELF_NAMED.search(marked) and (reading is None or reading.kind != "third_party"):
+            self_named = _SELF_NAMED.search(marked) or _PINYIN_SELF_NAMED.search(
+                " ".join(syllables(marked.replace("@", "zzz"))))
+            if self_named and (reading is None or reading.kind != "third_party"):
                 return Reading("debtor")
             return reading
     if _WRONG_NUMBER.search(t):
@@ -313,6 +322,8 @@ def read_answer(text: str, *, after_question: bool, name: str = "") -> Reading |
         return named
     if after_question and _PINYIN_YES.search(spoken):
         return Reading("debtor", strength="answer", how="pinyin")
+    if after_question and _PINYIN_NO.search(spoken):
+        return Reading("third_party", "other", strength="answer", how="pinyin")
     if _EVASIVE.search(t) or _PINYIN_EVASIVE.search(spoken):
         return Reading("refused", strength="weak", how="lexical" if _EVASIVE.search(t) else "pinyin")
     if _OWN_DEBT.search(t) and not _THIRD_PERSON.search(t):

@@ -361,3 +361,24 @@ def test_a_meaning_only_hit_on_the_bare_identity_question_is_dropped(monkeypatch
     # a question that goes on to say more is more than the question
     long_line = "请问是周敏女士吗 我们这边马上就要派人到您单位去了解情况"
     assert [w.rule_id for w in engine.process(Utterance("agent", long_line)).warnings] == ["visit", "threat"]
+
+
+@pytest.mark.parametrize("heard,kind,relation,after,name", [
+    ("喂握 式 韩志 刚 你 说", "debtor", "", False, "韩志刚"),  # 我是韩志刚, 我是 misheard
+    ("对 卧 什么事", "debtor", "", True, ""),  # 对 我 什么事
+    ("推我 是", "debtor", "", True, ""),  # 对我是, d/t
+    ("不是 我 思她 蜜场 手际放 我 这儿了", "third_party", "other", True, ""),  # 不是 … as the answer
+    ("不 丝 这是 蹋办公失 作机 我们 雨个 科私", "third_party", "colleague", True, ""),  # 办公室座机
+    ("我们一个科室的", "third_party", "colleague", True, ""),
+])
+def test_answers_heard_through_errors_on_fresh_calls(heard, kind, relation, after, name):
+    r = read_answer(heard, after_question=after, name=name)
+    assert r is not None and (r.kind, r.relation) == (kind, relation), r
+
+
+def test_misheard_no_and_names_do_not_overreach():
+    assert read_answer("不是不想还 是真没钱", after_question=True) is None
+    assert read_answer("他是韩志刚", after_question=False, name="韩志刚") is None or \
+        read_answer("他是韩志刚", after_question=False, name="韩志刚").kind != "debtor"
+    from assist.engine.party import asked_name
+    assert asked_name("喂 你好 请问 是韩志刚") == "韩志刚"  # 吗 lost to the recognizer
