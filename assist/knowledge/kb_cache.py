@@ -135,6 +135,14 @@ def lookup(root: Path, digest: str | None = None) -> KnowledgeBase | None:
     return kb
 
 
+def cached(root: Path) -> bool:
+    """Whether the KB parsed from exactly these files is in the cache: a file check, nothing is
+    unpickled (the panel asks before deciding to compile a large KB in a child process; reading
+    the entry only to ask cost a second full read of a 10 000-FAQ KB at every start)."""
+    digest = content_hash(root)
+    return digest is not None and (_dir() / f"{digest}.pickle").is_file()
+
+
 def remember(root: Path, kb: KnowledgeBase, digest: str | None = None) -> None:
     """Store a cleanly loaded KB under its content hash and as the folder's last good KB."""
     digest = digest or content_hash(root)

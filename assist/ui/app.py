@@ -221,9 +221,6 @@ class CallController(QObject):
             self.panel.status.setText(text)
 
     def _on_kb_loaded(self, kb) -> None:
-        if self.vectors is not None:
-            self.vectors.build(kb)  # returns at once; calls are lexical until the vectors arrive
-        self._prepare_spare()
         self.panel.set_kb(kb)
         self.panel.notice.dismiss("kb")
         if not self.in_call:
@@ -249,9 +246,16 @@ class CallController(QObject):
             self.panel.status.setText(text if state == "progress" else "未在通话中 · 按 F8 开始")
 
     def _start_pending(self) -> None:
-        """F8 pressed while the KB or the store was loading: start now if both are there."""
+        """The KB or the store arrived: once both are there, start what calls use next (the KB's
+        vectors, the next call's engine) and a call F8 asked for meanwhile.
+
+        The vectors and the spare engine wait for the store: started at the KB's arrival they
+        competed with the store's opening for the CPU and put off the moment a call can start.
+        """
         if self.kb is None or not self.store_settled:
             return
+        if self.vectors is not None:
+            self.vectors.build(self.kb)  # returns at once (nothing to do for a KB already built); calls are lexical until then
         if not self._said_can_start:
             self._said_can_start = True
             self.can_start.emit()
@@ -259,6 +263,7 @@ class CallController(QObject):
             playbook_id, demo = self._pending_start
             self._pending_start = None
             self.start(playbook_id, demo)
+        self._prepare_spare()  # not while the call just started runs: after it ends
 
     def _on_kb_failed(self, message: str) -> None:
         if self.kb_watcher.using_last_good:

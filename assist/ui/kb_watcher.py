@@ -142,10 +142,10 @@ class KbWatcher(QObject):
         from assist.knowledge import kb_cache
 
         try:
-            if not self.kb_dir.is_dir() or kb_cache.lookup(self.kb_dir) is not None:
+            if not self.kb_dir.is_dir():
                 return
             size = sum(p.stat().st_size for p in self.kb_dir.rglob("*.y*ml") if p.is_file())
-            if size < CHILD_FROM_BYTES:
+            if size < CHILD_FROM_BYTES or kb_cache.cached(self.kb_dir):
                 return
             frozen = getattr(sys, "frozen", False)  # the desktop bundle: the program is assist itself
             cmd = [sys.executable] if frozen else [sys.executable, "-m", "assist"]

@@ -22,11 +22,11 @@ def test_unchanged_kb_comes_from_the_cache_and_an_edit_misses_it(tmp_path):
     first = load_kb(kb_dir)
     again = load_kb(kb_dir)
     assert again == first and again is not first  # a fresh unpickled copy, equal in every field
-    assert kb_cache.lookup(kb_dir) == first
+    assert kb_cache.lookup(kb_dir) == first and kb_cache.cached(kb_dir)
     f = kb_dir / "faqs" / "changjiang_extension.yaml"
     f.write_text(f.read_text(encoding="utf-8").replace("申请展期后征信会受影响吗？", "展期以后征信会受影响吗？"),
                  encoding="utf-8")
-    assert kb_cache.lookup(kb_dir) is None
+    assert kb_cache.lookup(kb_dir) is None and not kb_cache.cached(kb_dir)
     edited = load_kb(kb_dir)
     assert edited.faq("cj.credit_impact").question == "展期以后征信会受影响吗？"
 
