@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import re
 
-# ESC-introduced sequences first (CSI, OSC up to BEL or ST, other two-character escapes),
-# then any lone control character: C0 but tab/newline, DEL, C1 (incl. 8-bit CSI \x9b),
-# and the bidi embedding/override/isolate controls.
+# Escape sequences first, each in its 7-bit form (ESC + a character) and its 8-bit C1 form
+# (one code point in U+0080-U+009F, which terminals read the same way): CSI (ESC [ / \x9b)
+# with its parameters and final byte; OSC (ESC ] / \x9d) up to BEL or ST (ESC \\ / \x9c);
+# DCS, SOS, PM, APC strings (ESC P X ^ _ / \x90 \x98 \x9e \x9f) up to ST; other two-character
+# escapes. Removing only the introducer would leave the parameters ("2J", "0;标题") on screen.
+# A string's body holds no control character, so a scan stops at the next one: linear,
+# and a stray C1 byte in mis-decoded text (U+009D from a curly quote read as Latin-1)
+# loses only itself, not the rest of the line. Then any lone control character: C0 but
+# tab/newline, DEL, C1, and the bidi embedding/override/isolate controls.
 _UNSAFE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
-    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b\]|\x9d)[^\x00-\x1f\x7f-\x9f]*(?:\x07|\x1b\\|\x9c)"
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x00-\x1f\x7f-\x9f]*(?:\x1b\\|\x9c)"
     r"|\x1b[@-Z\\-_]?"
     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
