@@ -17,6 +17,7 @@ holds the lock); ``attach_semantics`` alone may be called from another thread.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from datetime import datetime
@@ -26,7 +27,7 @@ from assist.engine.compliance import ComplianceChecker
 from assist.engine.compliance_examples import ExampleDetector
 from assist.engine.faq_matcher import FaqMatcher
 from assist.engine.kb_semantics import KbSemantics
-from assist.engine.lexicon import Lexicon
+from assist.engine.lexicon import MATCH_CHARS, Lexicon
 from assist.engine.party import PartyTracker
 from assist.engine.stage_tracker import StageTracker
 from assist.events import PARTY_KINDS, PARTY_RELATIONS, AssistResult, FaqHit, PartyState, Utterance
@@ -34,6 +35,12 @@ from assist.knowledge.model import KnowledgeBase
 
 FAQ_SPEAKERS = ("customer", "unknown")
 SCRIPT_SPEAKERS = ("agent", "unknown")
+# Who is on the line is said at the start of a reply (我就是 / 我是他老婆 / 你打错了) and asked
+# at the start or end of the agent's turn (…请问是张强先生吗): party tracking reads the first and
+# the last PARTY_CHARS characters of a longer line (its patterns are backtracking ``re``, and a
+# million-character line cost seconds there). A phrase across the join reads as one: on a line
+# that long, a small price. Compliance reads the whole line (assist.engine.compliance).
+PARTY_CHARS = 300
 ENCODER_FAILED_NOTICE = "语义匹配出错，本次通话改为只按字面匹配（已识别的内容不受影响）"
 
 log = logging.getLogger(__name__)
@@ -130,7 +137,7 @@ class AssistEngine:
                 notices = (ENCODER_FAILED_NOTICE,)
         faq: tuple[FaqHit, ...] = ()
         if speaker in FAQ_SPEAKERS:
-            faq = self.faq.match(utt.text, keys, self.playbook_id, final=utt.final,
+            faq = self.faq.match(_match_view(utt.text), keys, self.playbook_id, final=utt.final,
                                  query=query, semantics=sem if query is not None else None)
         if speaker in SCRIPT_SPEAKERS and utt.final and keys:
             before = self._active_stage()
@@ -143,7 +150,7 @@ class AssistEngine:
             after = self._active_stage()
             if after[1] is not None and after != before:
                 self.stage_timeline.append((utt.start, after[1]))
-        party_changed = self.party.observe(utt)
+        party_changed = self.party.observe(_party_view(utt))
         warnings = self.compliance.check(utt, query, party=self.party.state,
                                          answers_audible=self.customer_channel or self.party.customer_heard)
         if self.party.asked_now and warnings:
@@ -173,3 +180,17 @@ class AssistEngine:
         if kind == "third_party" and relation and relation not in PARTY_RELATIONS:
             raise ValueError(f"unknown third-party relation {relation!r}")
         return self.party.set_by_agent(kind, relation or ("other" if kind == "third_party" else ""))
+
+
+def _match_view(text: str) -> str:
+    """The end of a long line, which FAQ matching reads (its keys come from the last
+    MATCH_CHARS compact characters, ``Lexicon.keys``; spaces and punctuation in between
+    make the raw tail longer, hence the margin)."""
+    return text if len(text) <= 4 * MATCH_CHARS else text[-4 * MATCH_CHARS:]
+
+
+def _party_view(utt: Utterance) -> Utterance:
+    """The part of a line party tracking reads: all of it, or its two ends (see PARTY_CHARS)."""
+    if len(utt.text) <= 2 * PARTY_CHARS:
+        return utt
+    return dataclasses.replace(utt, text=utt.text[:PARTY_CHARS] + utt.text[-PARTY_CHARS:])

@@ -35,6 +35,7 @@ import functools
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import re2
 import regex
 
@@ -46,6 +47,7 @@ BUDGET_S = 0.05          # per pattern per 10,000 characters searched (look-arou
 MAX_BUDGET_S = 0.5       # however long the utterance
 VET_LENGTH = 10_000      # adversarial strings kb check tries every pattern on
 VET_WALL_CAP_S = 1.0     # wall-clock cap on one vetting search (the verdict is on CPU time)
+LONG_TEXT = 4096         # longer text is encoded once for all re2 searches of it (_utf8)
 CLEAR_OVERRUN = 4        # CPU over this many budgets in one search: refused without a second try
 
 _RE2_OPTIONS = re2.Options()
@@ -80,6 +82,42 @@ class Found:
 
     def group(self) -> str:
         return self._text
+
+
+class _Utf8:
+    """One long text as UTF-8 for re2, with the map between byte and character offsets."""
+
+    def __init__(self, text: str):
+        # surrogatepass: a lone surrogate is three bytes re2 never matches, not an exception
+        self.data = text.encode("utf-8", "surrogatepass")
+        self._n = len(text)
+        self._starts: np.ndarray | None = None  # byte offset of each character, made when first asked
+
+    def _char_starts(self) -> np.ndarray:
+        if self._starts is None:
+            b = np.frombuffer(self.data, dtype=np.uint8)
+            self._starts = np.flatnonzero((b & 0xC0) != 0x80)  # every byte but continuation bytes
+        return self._starts
+
+    def byte_offset(self, char: int) -> int:
+        if len(self.data) == self._n:  # ASCII: one byte a character
+            return char
+        return len(self.data) if char >= self._n else int(self._char_starts()[char])
+
+    def char_offset(self, byte: int) -> int:
+        if len(self.data) == self._n:
+            return byte
+        return int(np.searchsorted(self._char_starts(), byte))
+
+    def found(self, span: tuple[int, int], text: str) -> Found:
+        s, e = self.char_offset(span[0]), self.char_offset(span[1])
+        return Found(s, e, text[s:e])
+
+
+@functools.lru_cache(maxsize=4)
+def _utf8(text: str) -> _Utf8:
+    """The encoding of the utterance every rule pattern is searching (any thread: lru_cache locks)."""
+    return _Utf8(text)
 
 
 def _windows(n: int):
@@ -196,14 +234,30 @@ class SafePattern:
         deadline = time.monotonic() + (self._budget(n) if budget is None else budget)  # slow engine only
         last_end = -1
         found = 0
+        next_hit = -1  # where the prefilter next matches (long text, look-around patterns)
+        # long text: re2 searches one UTF-8 encoding of it, shared by every pattern of the
+        # utterance (the binding would encode the whole text again on every call)
+        enc = _utf8(text) if n > LONG_TEXT else None
         # re2 is linear on any text: one pass over the whole of it (one UTF-8 encoding, not one a window)
         spans = [(0, n)] if self._full is not None else _windows(n)
         for a, b in spans:
-            chunk = text[a:b]
             if self._full is not None:
-                matches = self._full.finditer(chunk)
+                matches = (self._full.finditer(text) if enc is None
+                           else (enc.found(m.span(), text) for m in self._full.finditer(enc.data)))
             else:
-                if self._prefilter is not None and self._prefilter.search(chunk) is None:
+                if self._prefilter is not None and enc is not None:
+                    # where the prefilter next matches, searched from here to the end: a match of the
+                    # pattern starts where its look-around-free superset can, so windows before that
+                    # point are skipped without a search each, and none are left once it finds nothing
+                    if next_hit < a:
+                        hit = self._prefilter.search(enc.data, enc.byte_offset(a))
+                        next_hit = n + 1 if hit is None else enc.char_offset(hit.start())
+                    if next_hit > n:
+                        return
+                    if next_hit >= b:
+                        continue
+                chunk = text[a:b]
+                if self._prefilter is not None and enc is None and self._prefilter.search(chunk) is None:
                     continue
                 left = deadline - time.monotonic()
                 if left <= 0:

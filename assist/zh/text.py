@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -45,34 +46,42 @@ _KEEP = re.compile(r"[\u3400-\u9fff\uac00-\ud7a3A-Za-z0-9]")
 _SYLLABLE_TOKEN = re.compile(r"[\u3400-\u9fff]|[\uac00-\ud7a3]|[a-z0-9]+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Compact:
-    """Text with only letters, digits, CJK and Hangul kept; ``offsets[i]`` is the original index of ``text[i]``."""
+    """Text with only letters, digits, CJK and Hangul kept; ``offsets[i]`` is the original index of ``text[i]``.
+
+    ``offsets`` is a tuple, or for long text a numpy array (a million Python ints cost more
+    than the whole of ``compact``); only ``span_in_original`` reads it.
+    """
 
     text: str
-    offsets: tuple[int, ...]
+    offsets: Sequence[int] | np.ndarray
 
     def span_in_original(self, start: int, end: int) -> tuple[int, int]:
-        if not self.offsets or start >= end:
+        if len(self.offsets) == 0 or start >= end:
             return (0, 0)
-        return (self.offsets[start], self.offsets[end - 1] + 1)
+        return (int(self.offsets[start]), int(self.offsets[end - 1]) + 1)
 
 
 _KEEP_RUN = re.compile(r"[\u3400-\u9fff\uac00-\ud7a3a-z0-9]+")
 
 
+@lru_cache(maxsize=4)
 def compact(text: str) -> Compact:
     """Drop spaces and punctuation (full- and half-width), lower-case Latin letters.
 
     Linear, and fast on the common case (text already NFKC-normal, as recognizer
     output is): a run-wise scan instead of normalising character by character,
     so a pathological million-character line costs well under a second.
+    The last few results are kept (``Compact`` is immutable): FAQ matching, party
+    tracking and compliance each compact the same utterance, and on a runaway line
+    that would be the same linear pass several times over. Any thread (lru_cache locks).
     """
+    if len(text) > 512:
+        return _compact_long(text)
     if text.isascii() or unicodedata.is_normalized("NFKC", text):
         low = text.lower()
         if len(low) == len(text):  # no character lower-cases to two (then: the careful way below)
-            if len(low) > 512:
-                return _compact_long(low)
             kept: list[str] = []
             offsets: list[int] = []
             for m in _KEEP_RUN.finditer(low):
@@ -99,13 +108,22 @@ def compact_text(text: str) -> str:
     return "".join(_KEEP_RUN.findall(unicodedata.normalize("NFKC", text).lower()))
 
 
-def _compact_long(low: str) -> Compact:
-    """``compact`` of long normalised, lower-cased text, over code points in numpy (no per-character Python)."""
-    cps = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    keep = (((cps >= 0x3400) & (cps <= 0x9FFF)) | ((cps >= 0x61) & (cps <= 0x7A))
-            | ((cps >= 0x30) & (cps <= 0x39)))
-    offsets = np.flatnonzero(keep)
-    return Compact(cps[keep].tobytes().decode("utf-32-le"), tuple(offsets.tolist()))
+def _compact_long(text: str) -> Compact:
+    """``compact`` of long text without a Python step per character: each distinct character
+    is normalised once (NFKC, lower case; one that expands or is not kept marks a drop),
+    ``str.translate`` applies that in C, and numpy finds what is kept. The same result as
+    the character-by-character way below (tests/engine/test_text_long.py)."""
+    table: dict[int, str] = {}
+    for ch in set(text):
+        n = unicodedata.normalize("NFKC", ch).lower()
+        if len(n) != 1 or not _KEEP.match(n):
+            table[ord(ch)] = "\x00"  # dropped (NUL itself is never kept)
+        elif n != ch:
+            table[ord(ch)] = n
+    norm = text.translate(table) if table else text
+    cps = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    keep = cps != 0
+    return Compact(cps[keep].tobytes().decode("utf-32-le"), np.flatnonzero(keep))
 
 
 def content_chars(text: str) -> int:
@@ -147,12 +165,20 @@ def char_pinyin(ch: str) -> str:
     return pinyin(ch, style=Style.NORMAL, heteronym=False, errors="default")[0][0]
 
 
+# Above this length syllables() looks each distinct character up once and lets str.translate
+# and str.split (in C) do the per-character work: the same keys, without a Python step per
+# character (a million characters: ~2 s the plain way). Short text keeps the plain loop.
+_TRANSLATE_FROM = 2048
+
+
 def syllables(text: str, fold: bool = True) -> list[str]:
     """Pinyin of compact text: one syllable per CJK character, one token per Latin/digit run.
 
     With ``fold`` (the default) syllables are fuzzy-pinyin keys, for matching;
     without, plain toneless pinyin, for search and pinyin rule patterns.
     """
+    if len(text) > _TRANSLATE_FROM:
+        return _syllables_long(text, fold)
     # one token per CJK character or Latin/digit run, found by the regex engine (linear, in C)
     keys: list[str] = []
     for tok in _SYLLABLE_TOKEN.findall(text):
@@ -162,3 +188,20 @@ def syllables(text: str, fold: bool = True) -> list[str]:
         else:
             keys.append(tok)
     return keys
+
+
+def _syllables_long(text: str, fold: bool) -> list[str]:
+    """``syllables`` by translation: each CJK or Hangul character becomes its key between
+    spaces, Latin/digit runs stay as they are, and splitting on spaces gives the tokens.
+    Anything else (not in compact text, but callers may pass it) is dropped, as the token
+    regex drops it."""
+    table: dict[int, str] = {}
+    for ch in set(text):
+        if "\u3400" <= ch <= "\u9fff":
+            syl = char_pinyin(ch)
+            table[ord(ch)] = f" {fold_syllable(syl) if fold else syl} "
+        elif "\uac00" <= ch <= "\ud7a3":
+            table[ord(ch)] = f" {ch} "
+        elif not ("a" <= ch <= "z" or "0" <= ch <= "9"):
+            table[ord(ch)] = " "
+    return text.translate(table).split()
