@@ -94,17 +94,20 @@ def cmd_check(args) -> int:
 
 
 def _semantics(kb):
-    """The KB's sentence vectors (cached on disk), or None with one notice: checks by wording only."""
+    """The KB's sentence vectors (cached on disk), or None with one notice: checks by wording only.
+
+    One way for every caller (``assembly.build_kb_semantics``): no encoder and a broken model
+    alike leave ``kb check`` checking the KB by its patterns. A lead checking their edits wants
+    the verdict on the KB, not the model's error in its place; the notice says what was skipped.
+    """
     import sys
 
-    from assist.engine.kb_semantics import build_semantics
-    from assist.semantics import EncoderUnavailable, load_encoder
+    from assist.assembly import build_kb_semantics
 
-    try:
-        return build_semantics(kb, load_encoder())
-    except EncoderUnavailable as e:
-        print(f"提示：{e}，本次只按规则的匹配条件检查示例和话术，并跳过易混淆 FAQ 检查。", file=sys.stderr)
-        return None
+    semantics, why = build_kb_semantics(kb)
+    if semantics is None:
+        print(f"提示：{why}，本次只按规则的匹配条件检查示例和话术，并跳过易混淆问答的检查。", file=sys.stderr)
+    return semantics
 
 
 def _audit(kb, semantics):
@@ -122,7 +125,7 @@ def _print_confusable_faqs(kb, semantics) -> None:
     for w in warnings:
         print(w)
     if warnings:
-        print(f"{len(warnings)} 条警告：以上说法可能让客户看到别的 FAQ 卡片（可改写说法，或把它移到更合适的 FAQ 下）")
+        print(f"{len(warnings)} 条警告：以上说法可能让客户看到别的问答卡片（可改写说法，或把它移到更合适的问答下）")
 
 
 def cmd_prepare(args) -> int:

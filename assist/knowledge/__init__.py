@@ -1,8 +1,9 @@
 """The knowledge base: playbooks (call scripts), FAQs and compliance rules, from ``kb/``."""
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from assist.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from assist.knowledge.loader import KBError, KBIssue, collect_issues, default_kb_dir, load_kb
@@ -18,11 +19,4 @@ __all__ = [
 _HOME = {**dict.fromkeys(("KBError", "KBIssue", "collect_issues", "default_kb_dir", "load_kb"), "loader"),
          **dict.fromkeys(("Faq", "KnowledgeBase", "Playbook", "Rule", "RuleMatch", "ScriptLine", "Stage"), "model")}
 
-
-def __getattr__(name: str):
-    module = _HOME.get(name)
-    if module is None:  # AttributeError lets ``from assist.knowledge import <submodule>`` import it
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOME)

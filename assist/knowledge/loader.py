@@ -241,6 +241,9 @@ class _Reader:
         return value
 
 
+_TOO_DEEP = "嵌套层数太深，无法读取：请检查括号或缩进"
+
+
 def _parse_file(path: Path, rel: str, issues: list[KBIssue]):
     try:
         size = path.stat().st_size
@@ -253,16 +256,22 @@ def _parse_file(path: Path, rel: str, issues: list[KBIssue]):
             return None
         try:
             return yaml.load(text, Loader=_LineLoader)
-        except yaml.YAMLError:
+        except yaml.YAMLError as e:
             if _LineLoader is _PyLineLoader:
                 raise
+            if "nesting depth" in str(getattr(e, "problem", "") or ""):
+                # libyaml stops at its depth limit (1,000) at once; the pure-Python parser would
+                # take seconds to get as deep (its cost grows with the square of the depth)
+                mark = getattr(e, "problem_mark", None)
+                issues.append(KBIssue(rel, mark.line + 1 if mark else 1, _TOO_DEEP))
+                return None
             # libyaml words errors differently and can put them a line off: the pure-Python
             # parser, run only on a broken file, says where the team lead should look.
             return yaml.load(text, Loader=_PyLineLoader)
     except OSError as e:
         issues.append(KBIssue(rel, 1, f"无法读取文件（{_os_reason(e)}）：请检查文件权限，或换一份完好的副本"))
     except RecursionError:
-        issues.append(KBIssue(rel, 1, "嵌套层数太深，无法读取：请检查括号或缩进"))
+        issues.append(KBIssue(rel, 1, _TOO_DEEP))
     except (ValueError, TypeError, OverflowError) as e:  # e.g. a date like 2026-13-45, before UnicodeDecodeError's base
         if isinstance(e, UnicodeDecodeError):
             issues.append(_not_utf8(rel, e))

@@ -33,8 +33,9 @@ every ``session_id`` argument may be a unique id prefix):
 """
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from assist.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from assist.store.errors import StoreError
@@ -51,11 +52,4 @@ __all__ = ["open_store", "SessionStore", "SessionRecorder", "StoreError", "defau
 _HOME = {"StoreError": "errors", "open_store": "opening", "default_db_path": "paths", "demo_db_path": "paths",
          "SessionRecorder": "recorder", "SessionStore": "store"}
 
-
-def __getattr__(name: str):
-    module = _HOME.get(name)
-    if module is None:  # AttributeError lets ``from assist.store import <submodule>`` import it
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOME)

@@ -518,16 +518,54 @@ HYBRID_CASES: list[Case] = [Case("encoder", n, f) for n, f in HYBRID]
 GROUPS = {"lexical": CASES, "hybrid": HYBRID_CASES}
 
 
+# ---------------------------------------------------------------- the harness's own cases
+
+def _overruns(ctx: Ctx) -> None:
+    """Blocks past its limit (a case stuck waiting uses no CPU: the child calls it a hang after
+    LOAD_FACTOR times its limit of wall time, before the parent would), then does what a late
+    case could: prints onto the child's stdout, forges a report line on the process's fd 1,
+    and leaves a mark (tests/fuzz/test_harness.py)."""
+    time.sleep(HARNESS_CASES[0].limit * LOAD_FACTOR + 1.0)
+    print('{"event": "end", "i": 1, "outcome": "problem", "detail": "forged by a late case"}', flush=True)
+    os.write(1, b'{"event": "end", "i": 1, "outcome": "problem", "detail": "forged on fd 1"}\n')
+    Path(os.environ["HARNESS_MARK"]).write_text("the overrun case went on running")
+
+
+def _outlives_the_overrun(ctx: Ctx) -> None:
+    """Waits (without using CPU) long enough for a still-running overrun case to act, then
+    checks it never did."""
+    mark = Path(os.environ["HARNESS_MARK"])
+    end = time.monotonic() + float(os.environ.get("HARNESS_WAIT_S", "8"))
+    while time.monotonic() < end and not mark.exists():
+        time.sleep(0.1)
+    expect(not mark.exists(), "the overrun case went on running")
+
+
+def _quick(ctx: Ctx) -> None:
+    print("a case's own output", flush=True)  # stdout is not the report channel
+
+
+HARNESS_CASES: list[Case] = [
+    Case("harness", "overruns its limit", _overruns, limit=0.5),
+    Case("harness", "next case, undisturbed", _outlives_the_overrun),
+    Case("harness", "a case that prints", _quick),
+]
+GROUPS["harness"] = HARNESS_CASES
+
+
 # ---------------------------------------------------------------- running the corpus in a child
 
-def run_all(kb_src: Path, limit: float = LIMIT_S, env: dict | None = None,
-            group: str = "lexical") -> dict[str, tuple[str, str]]:
+def run_all(kb_src: Path, env: dict | None = None, group: str = "lexical") -> dict[str, tuple[str, str]]:
     """Every case's (outcome, detail) of ``group`` (``GROUPS``), run in a child process that the parent watches.
 
     A thread cannot interrupt a match stuck inside C code that holds the GIL (``re`` does),
     so the cases run in one child interpreter (one start-up for all of them) that reports
-    each case as it starts and ends; when a case overruns ``limit`` the parent kills the
-    child, records a hang, and starts a new child at the next case.
+    each case as it starts and ends, on a pipe of its own (a case's output, late or not, goes
+    to the child's stdout, which is discarded, and can never pass for a report). A case over
+    its limit (``Case.limit`` of CPU time, or LOAD_FACTOR times it of wall time) is a hang and
+    is never left running: the child that notices it (its worker thread still busy) reports it
+    and exits; when the child cannot notice (stuck in C) the parent kills it. Either way a new
+    child starts at the next case.
     """
     import select
     import subprocess
@@ -545,31 +583,36 @@ def run_all(kb_src: Path, limit: float = LIMIT_S, env: dict | None = None,
     results: dict[str, tuple[str, str]] = {}
     start = 0
     while start < len(cases):
+        read_fd, write_fd = os.pipe()
         child = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), str(kb_src), str(start), group],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1)
+            [sys.executable, str(Path(__file__).resolve()), str(kb_src), str(start), group, str(write_fd)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+            pass_fds=(write_fd,))
+        os.close(write_fd)  # the child holds the only writer: end of file when it is gone
+        reports = os.fdopen(read_fd, "r", encoding="utf-8", errors="replace")
         current, deadline, boot = start, None, time.monotonic() + 120  # start-up and KB load: not a case
         cpu_at_start = 0.0
         try:
             while True:
                 wait = (deadline if deadline else boot) - time.monotonic()
-                ready, _, _ = select.select([child.stdout], [], [], max(min(wait, 0.5), 0))
+                ready, _, _ = select.select([reports], [], [], max(min(wait, 0.5), 0))
                 if not ready:
                     if wait > 0:
                         continue
                     # Over the limit in wall time. On a loaded machine (the suite beside other work)
                     # that is not yet a hang: the case must also have spent the limit in CPU time,
                     # or run LOAD_FACTOR times the limit in wall time.
+                    limit = cases[current].limit
                     if deadline and _cpu_seconds(child.pid) - cpu_at_start < limit \
                             and time.monotonic() < deadline + limit * LOAD_FACTOR:
                         continue
                     name = cases[current].name
-                    results[name] = ("hang", f"still running after {limit:.0f} s")
+                    results[name] = ("hang", f"still running after {cases[current].limit:.0f} s")
                     child.kill()
                     start = current + 1
                     break
-                line = child.stdout.readline()
-                if not line:  # the child died: the running case takes the blame
+                line = reports.readline()
+                if not line:  # the child is gone: after a hang it reported, or it died in a case
                     if current < len(cases) and cases[current].name not in results:
                         results[cases[current].name] = ("traceback", "the process died")
                     start = current + 1
@@ -579,20 +622,21 @@ def run_all(kb_src: Path, limit: float = LIMIT_S, env: dict | None = None,
                 except ValueError:
                     msg = {}
                 if not isinstance(msg, dict) or "event" not in msg:
-                    continue  # a hung case's thread printing after its time: not the child's report
+                    continue  # cut short by a kill: not a whole report
                 if msg["event"] == "start":
-                    current, deadline = msg["i"], time.monotonic() + limit + 1.0
+                    current, deadline = msg["i"], time.monotonic() + cases[msg["i"]].limit + 1.0
                     cpu_at_start = _cpu_seconds(child.pid)
                 else:
                     results[cases[msg["i"]].name] = (msg["outcome"], msg["detail"])
                     deadline = None
-                    boot = time.monotonic() + limit + 1.0
+                    boot = time.monotonic() + LIMIT_S + 1.0
                     if msg["i"] == len(cases) - 1:
                         start = len(cases)
                         break
         finally:
             child.kill()
             child.wait()
+            reports.close()
     return results
 
 
@@ -605,16 +649,19 @@ def _cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def _child(kb_src: Path, start: int, group: str) -> None:
-    real = sys.stdout
+def _child(kb_src: Path, start: int, group: str, report_fd: int) -> None:
+    real = os.fdopen(report_fd, "w", encoding="utf-8", buffering=1)
     cases = GROUPS[group]
-    _warm_up(kb_src)  # the KB load and lazy imports are start-up, not the first case's time
+    if group != "harness":  # the harness's own cases need no KB
+        _warm_up(kb_src)  # the KB load and lazy imports are start-up, not the first case's time
     for i in range(start, len(cases)):
         real.write(json.dumps({"event": "start", "i": i}) + "\n")
         real.flush()
         outcome, detail = check_case(cases[i], kb_src)
         real.write(json.dumps({"event": "end", "i": i, "outcome": outcome, "detail": detail[-500:]}) + "\n")
         real.flush()
+        if outcome == "hang":
+            break  # its thread is still running: this process goes with it, the parent starts a new one
     os._exit(0)
 
 
@@ -631,4 +678,4 @@ def _warm_up(kb_src: Path) -> None:
 
 
 if __name__ == "__main__":
-    _child(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "lexical")
+    _child(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
