@@ -34,9 +34,32 @@ _SPEAKER_STYLE = {"agent": "cyan", "customer": "magenta", "unknown": "white"}
 _SPEAKER_LABEL = SPEAKER_LABELS
 
 
-def _line(text: str) -> str:
-    """Outside text for one line of the view: no escape sequences, controls or line breaks."""
-    return printable(text or "", newlines=False)
+# How much of one outside text the view shows: a runaway line (a million characters from a stuck
+# recognizer or a hostile transcript) would cost rich seconds to wrap on every refresh. The
+# transcript shows the end of a line (the newest words), the rest its start; the store keeps all.
+SHOWN_CHARS = 400
+_CUT = "…"
+
+
+def _line(text: str, limit: int = SHOWN_CHARS, *, tail: bool = False) -> str:
+    """Outside text for one line of the view: no escape sequences, controls or line breaks, at most
+    ``limit`` characters (its start, or with ``tail`` its end, marked with an ellipsis where cut)."""
+    text = text or ""
+    if len(text) <= limit:
+        return printable(text, newlines=False)
+    # cut with a margin first (the sanitiser is linear, but a million characters on every partial
+    # is still work for the recognizer thread), sanitise, then cut to the limit
+    if tail:
+        return _CUT + printable(text[-(limit + 64):], newlines=False)[-limit:]
+    return printable(text[:limit + 64], newlines=False)[:limit] + _CUT
+
+
+def _answer(text: str) -> str:
+    """An FAQ answer keeps its line breaks (it is read out), within a few lines' worth of characters."""
+    text = text or ""
+    if len(text) <= 4 * SHOWN_CHARS:
+        return printable(text)
+    return printable(text[:4 * SHOWN_CHARS + 64])[:4 * SHOWN_CHARS] + _CUT
 
 
 class TerminalView:
@@ -87,11 +110,11 @@ class TerminalView:
         if u.final and not u.text:
             self._segments.pop(key, None)  # a partial that came to nothing
         else:
-            self._segments[key] = (u.speaker, _line(u.text), u.final, u.start)
+            self._segments[key] = (u.speaker, _line(u.text, tail=True), u.final, u.start)
             self._segments.move_to_end(key)
         while len(self._segments) > self._max_lines:
             self._segments.popitem(last=False)
-        shown = tuple((_line(h.faq_id), _line(h.question), printable(h.answer)) for h in result.faq if h.shown)
+        shown = tuple((_line(h.faq_id), _line(h.question), _answer(h.answer)) for h in result.faq if h.shown)
         if shown:
             self._faq = shown[:2]
         if result.stage is not None:
@@ -100,7 +123,7 @@ class TerminalView:
             self._next_line = _line(result.suggestions[0].text)
         for w in result.warnings:
             if u.final:
-                self._warn("bold red", _line(f"⚠ {w.title}：“{w.said}” → {w.message}"))
+                self._warn("bold red", f"⚠ {_line(w.title)}：“{_line(w.said, 80)}” → {_line(w.message)}")
 
     # -- rich's refresh thread ---------------------------------------------------------
     def render(self):

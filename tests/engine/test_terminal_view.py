@@ -61,3 +61,19 @@ def test_the_view_speaks_chinese():
     out = _shown(TerminalView())
     assert "正在收听" in out and "通话文字" in out and "Ctrl+C" in out
     assert "listening" not in out and "transcript" not in out
+
+
+def test_a_runaway_line_shows_its_end_and_its_warning_not_a_million_characters():
+    from assist.terminal_view import SHOWN_CHARS
+
+    engine = AssistEngine(load_kb(FIXTURE_KB))
+    # a violation at the start, escape codes all along (one cut in two by the view's cut), the newest words last
+    text = "再不还就让你坐牢" + "您好\x1b[2J这边跟您核对账单" * 70_000 + "最后一句话"
+    view = TerminalView()
+    view(engine.process(Utterance("agent", text, start=0.0, segment="a-1")))
+    out = _shown(view)
+    flat = out.replace("\n", "").replace("│", "").replace(" ", "")
+    assert "\x1b" not in out
+    assert "最后一句话" in flat and "…" in flat  # the end of the line, marked as cut
+    assert "坐牢" in flat  # its warning, though the start of the line is not shown
+    assert len(out) < 20 * SHOWN_CHARS  # a few screens, not the whole line
