@@ -195,8 +195,11 @@ def _syllables_long(text: str, fold: bool) -> list[str]:
     spaces, Latin/digit runs stay as they are, and splitting on spaces gives the tokens.
     Anything else (not in compact text, but callers may pass it) is dropped, as the token
     regex drops it."""
+    distinct = set(text)
+    if min(distinct) >= "\u3400" and max(distinct) <= "\ud7a3" and not any("\u9fff" < ch < "\uac00" for ch in distinct):
+        return _syllables_cjk(text, distinct, fold)
     table: dict[int, str] = {}
-    for ch in set(text):
+    for ch in distinct:
         if "\u3400" <= ch <= "\u9fff":
             syl = char_pinyin(ch)
             table[ord(ch)] = f" {fold_syllable(syl) if fold else syl} "
@@ -205,3 +208,19 @@ def _syllables_long(text: str, fold: bool) -> list[str]:
         elif not ("a" <= ch <= "z" or "0" <= ch <= "9"):
             table[ord(ch)] = " "
     return text.translate(table).split()
+
+
+def _syllables_cjk(text: str, distinct: set[str], fold: bool) -> list[str]:
+    """``syllables`` of text that is all CJK and Hangul (one token a character, as compact text of
+    speech mostly is): each distinct character's key in a table over the code points, looked up
+    for the whole text at once by numpy."""
+    keys = np.empty(0xD7A3 - 0x3400 + 1, dtype=object)
+    for ch in distinct:
+        if ch <= "\u9fff":
+            syl = char_pinyin(ch)
+            keys[ord(ch) - 0x3400] = fold_syllable(syl) if fold else syl
+        else:
+            keys[ord(ch) - 0x3400] = ch
+    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    out: list[str] = keys[cps - 0x3400].tolist()
+    return out

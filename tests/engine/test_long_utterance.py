@@ -79,6 +79,13 @@ def test_long_syllables_are_the_plain_ones(text, fold):
         assert zh.syllables(t, fold) == reference_syllables(t, fold)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(list("我们这里是公安局的你涉嫌诈骗坐牢等着瞧还款展期\u3400\u9fff가힣한")),
+                min_size=1, max_size=80).map(lambda xs: "".join(xs) * (2100 // len(xs) + 1)), st.booleans())
+def test_long_syllables_of_only_cjk_and_hangul_are_the_plain_ones(text, fold):
+    assert zh.syllables(text, fold) == reference_syllables(text, fold)
+
+
 @pytest.mark.parametrize("pattern", ["坐牢|判刑", "(我|我们)(是|就是)?(.{0,6})(公安|法院)", "[0-9]+(块|元)", "^我们", "牢$",
                                      "zuo lao", "(?<!不)坐牢(?!吗)"])
 def test_long_text_matches_are_those_of_re(pattern):
