@@ -219,21 +219,23 @@ class SpareEngine:
         self._engine: AssistEngine | None = None
         self._building = False
 
-    def prepare(self, kb: KnowledgeBase) -> None:
-        """Start building a spare engine on ``kb`` (returns at once; nothing to do if one exists)."""
+    def prepare(self, kb: KnowledgeBase, built: AssistEngine | None = None) -> None:
+        """Start building a spare engine on ``kb`` (returns at once; nothing to do if one exists).
+        ``built``: an unused engine on ``kb`` made anyway (the KB loader's): it becomes the spare."""
         with self._lock:
             if self._kb is kb and (self._engine is not None or self._building):
                 return
             self._kb, self._engine, self._building = kb, None, True
-        threading.Thread(target=self._build, args=(kb,), name="assist-spare-engine", daemon=True).start()
+        threading.Thread(target=self._build, args=(kb, built), name="assist-spare-engine", daemon=True).start()
 
-    def _build(self, kb: KnowledgeBase) -> None:
+    def _build(self, kb: KnowledgeBase, engine: AssistEngine | None = None) -> None:
         """Worker thread. A failure leaves no spare: the call builds its engine and reports it."""
-        engine: AssistEngine | None = None
         try:
             settle_heap()  # as make_call would: the engine is built after, so it stays collectable
-            engine = make_engine(kb)
+            if engine is None or engine.kb is not kb:
+                engine = make_engine(kb)
         except Exception:
+            engine = None
             log.info("could not build a spare engine", exc_info=True)
         import importlib
 

@@ -232,7 +232,7 @@ class CallController(QObject):
         worker, so F8 does not build it here (~0.2 s with 10 000 FAQs). Not during a call: the
         build would compete with the call's own work for the CPU."""
         if self.spare is not None and self.kb is not None and not self.in_call:
-            self.spare.prepare(self.kb)
+            self.spare.prepare(self.kb, self.kb_watcher.take_engine(self.kb))  # the loader's, the first time
 
     def _on_vectors_status(self, state: str, text: str) -> None:
         """Progress of the KB's sentence vectors on the idle status line; a failure as a notice

@@ -49,6 +49,7 @@ class KbWatcher(QObject):
         self.using_last_good = False  # the KB in use is an earlier run's: the folder is broken now
         self.loading = False
         self._generation = 0
+        self._engine: tuple[object, object] | None = None  # (KB, the engine built to warm its caches)
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(self._changed)
         self._watcher.fileChanged.connect(self._changed)
@@ -121,7 +122,10 @@ class KbWatcher(QObject):
             try:
                 from assist.assembly import make_engine
 
-                make_engine(kb)  # builds and caches the indexes the first call needs
+                # builds and caches the indexes the first call needs; the engine itself can serve
+                # that call (``take_engine``: engines hold no reference cycles, so freezing it
+                # below does not keep it alive after its call)
+                self._engine = (kb, make_engine(kb))
             except Exception:  # a call start will report it properly; loading must not die here
                 log.exception("could not prepare the engine for the knowledge base")
         self._finished.emit(generation, kb, error)
@@ -154,6 +158,14 @@ class KbWatcher(QObject):
                            timeout=600, check=False)
         except (OSError, subprocess.SubprocessError) as e:  # then this thread does it, more slowly
             log.warning("could not prepare the knowledge base in a child process: %s", e)
+
+    def take_engine(self, kb):
+        """The engine the worker built on ``kb`` while loading it, once (None if none or another KB).
+        GUI thread."""
+        if self._engine is None or self._engine[0] is not kb:
+            return None
+        engine, self._engine = self._engine[1], None
+        return engine
 
     def _on_finished(self, generation: int, kb, error: str) -> None:
         if generation != self._generation:

@@ -240,9 +240,12 @@ def test_f8_takes_an_engine_built_on_a_worker(qtbot, panel, monkeypatch):
     monkeypatch.setattr(assembly, "make_engine", recording_make_engine)
     ctl = CallController(panel, open_store=False, demo=True, demo_fast=True)
     qtbot.waitUntil(lambda: ctl.kb is not None and ctl.spare.ready_for(ctl.kb), timeout=60000)
-    for _ in range(2):  # the first call, and the next one (its spare is built after the first ends)
+    assert len(built_on) == 1  # the engine the KB loader built to warm its caches is the spare
+    for n in range(2):  # the first call, and the next one (its spare is built after the first ends)
         assert ctl.start("") is True and ctl.in_call
         assert built_on[id(ctl.call.engine)] is not threading.main_thread()
+        if n == 0:
+            assert built_on[id(ctl.call.engine)].name.startswith("assist-kb-load")
         ctl.stop()
         qtbot.waitUntil(lambda: not ctl.in_call, timeout=60000)
         qtbot.waitUntil(lambda: ctl.spare.ready_for(ctl.kb), timeout=60000)
