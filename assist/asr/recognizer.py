@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import logging
 import queue
 import threading
 import time
@@ -63,6 +64,8 @@ from assist.asr.models import ModelMissing, check_model, fix_command, model_samp
 from assist.audio.block import END, FLUSH, AudioBlock
 from assist.audio.level import LevelMeter
 from assist.events import SPEAKER_LABELS, DeviceProblem, Speaker, Utterance, Word
+
+log = logging.getLogger(__name__)
 
 # Gaps shorter than this are filled with silence; longer ones start a new run.
 MAX_PADDED_GAP = 1.0
@@ -204,8 +207,11 @@ class ChannelRecognizer:
             except Exception as e:  # keep draining the queue so the source never blocks
                 self.stats.errors += 1
                 if self.stats.errors == 1:
+                    # the agent reads this: what happened and that the call goes on; the library's
+                    # (English) detail goes to the log
+                    log.warning("recognizer error on the %s channel: %r", self.channel, e)
                     self._publish(DeviceProblem(self.channel, f"{SPEAKER_LABELS.get(self.channel, self.channel)}声道"
-                                                f"的语音识别出错（{type(e).__name__}：{e}），这一段没有文字"))
+                                                "的语音识别出错，这一段没有文字（详情已写入日志）；通话照常进行"))
         try:
             self._finish_run()
         except Exception:

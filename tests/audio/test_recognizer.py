@@ -137,3 +137,14 @@ def test_final_comes_promptly_after_the_speaker_stops(ko_model, speech):
     finals = [u for u in utts if u.final and u.text]
     assert len(finals) == 1
     assert stats.final_lags and max(stats.final_lags) <= SILENCE_TIMEOUT + 0.3, (stats.final_lags, [(u.text, u.end, u.final) for u in utts][-3:])
+
+
+def test_a_block_the_recognizer_cannot_read_is_reported_in_chinese_and_the_rest_is_heard(ko_model, speech):
+    # a block that cannot be fed (its samples are not numbers) must not end the channel: the agent
+    # is told once, in Chinese, and the speech after it is still recognised
+    bad = AudioBlock("agent", 0.0, 16000, np.array(["x"] * 1600))
+    utts, events, stats = _recognize(ko_model, [bad] + _blocks(speech["one"], offset=0.1))
+    problems = [e for e in events if type(e).__name__ == "DeviceProblem"]
+    assert stats.errors >= 1 and len(problems) == 1
+    assert "语音识别出错" in problems[0].message and not re.search(r"[A-Za-z]", problems[0].message)
+    assert any(HANGUL.search(u.text) for u in utts)
