@@ -106,11 +106,26 @@ def _other_window(d):
 
 
 def _focus(d, win) -> None:
+    """Give ``win`` the focus and wait until it keeps it: a panel window just shown again is
+    activated by Qt a moment later and takes the focus then (seen on a fast machine)."""
+    import time
+
     from Xlib import X
 
-    win.set_input_focus(X.RevertToParent, X.CurrentTime)
-    d.sync()
-    assert d.get_input_focus().focus.id == win.id
+    def focused() -> int:  # a window, or PointerRoot / None as a number
+        f = d.get_input_focus().focus
+        return getattr(f, "id", f)
+
+    deadline, held = time.monotonic() + 15, 0
+    while time.monotonic() < deadline and held < 3:
+        if focused() == win.id:
+            held += 1
+        else:
+            held = 0
+            win.set_input_focus(X.RevertToParent, X.CurrentTime)
+            d.sync()
+        time.sleep(0.1)
+    assert focused() == win.id
 
 
 def _press(d, *keysyms: str) -> None:
