@@ -153,19 +153,24 @@ def encrypt_plaintext(path: Path, key: str) -> Path:
     ensure_private_file(tmp)
     conn = driver.connect_encrypted(str(path))
     try:
-        quoted = str(tmp).replace("'", "''")
-        conn.execute(f"ATTACH DATABASE '{quoted}' AS encrypted KEY {sql_key(key)}")
-        for statement in CURRENT.pragmas("encrypted"):
-            conn.execute(statement)
-        conn.execute("SELECT sqlcipher_export('encrypted')")
-        conn.execute(f"PRAGMA encrypted.user_version = {int(version)}")  # not copied by sqlcipher_export
-        conn.execute("DETACH DATABASE encrypted")
+        _export_encrypted(conn, tmp, key, version)
     finally:
         conn.close()
     os.replace(tmp, path)
     for suffix in ("-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
     return backup
+
+
+def _export_encrypted(conn, dest: Path, key: str, version: int) -> None:
+    """Copy the database open on ``conn`` into ``dest``, encrypted with ``key`` in the CURRENT format."""
+    quoted = str(dest).replace("'", "''")
+    conn.execute(f"ATTACH DATABASE '{quoted}' AS exported KEY {sql_key(key)}")
+    for statement in CURRENT.pragmas("exported"):
+        conn.execute(statement)
+    conn.execute("SELECT sqlcipher_export('exported')")
+    conn.execute(f"PRAGMA exported.user_version = {int(version)}")  # not copied by sqlcipher_export
+    conn.execute("DETACH DATABASE exported")
 
 
 def _row_counts(conn) -> dict[str, int]:
@@ -197,13 +202,7 @@ def convert_format(path: Path, key: str) -> bool:
             counts = _row_counts(src)
             version = src.execute("PRAGMA user_version").fetchone()[0]
             ensure_private_file(tmp)
-            quoted = str(tmp).replace("'", "''")
-            src.execute(f"ATTACH DATABASE '{quoted}' AS converted KEY {sql_key(key)}")
-            for statement in CURRENT.pragmas("converted"):
-                src.execute(statement)
-            src.execute("SELECT sqlcipher_export('converted')")
-            src.execute(f"PRAGMA converted.user_version = {int(version)}")  # not copied by sqlcipher_export
-            src.execute("DETACH DATABASE converted")
+            _export_encrypted(src, tmp, key, version)
         finally:
             src.close()
         check = connect(tmp, writer=False, key=key)
